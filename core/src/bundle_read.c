@@ -1,0 +1,1 @@
+/* bundle_read.c: being written. */

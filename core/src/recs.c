@@ -1,0 +1,1 @@
+/* recs.c: being written. */

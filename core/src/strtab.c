@@ -1,0 +1,1 @@
+/* strtab.c: being written. */

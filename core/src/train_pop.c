@@ -1,0 +1,1 @@
+/* train_pop.c: being written. */

@@ -1,0 +1,63 @@
+/* ulm_impl.h: internal helpers shared by core sources; not installed, not public. */
+#ifndef ULM_IMPL_H
+#define ULM_IMPL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "ulm/ulm_status.h"
+
+/* Allocation through an optional ulm_allocator (NULL = libc). */
+void *ulm__alloc(const ulm_allocator *a, size_t size);
+void *ulm__calloc(const ulm_allocator *a, size_t n, size_t size);
+void *ulm__realloc(const ulm_allocator *a, void *p, size_t old_size, size_t new_size);
+void ulm__free(const ulm_allocator *a, void *p, size_t size);
+
+/* Fills diag (when non-NULL) and returns status, so callers can `return ulm__fail(...)`. */
+ulm_status ulm__fail(ulm_diag *diag, ulm_status status, const char *section, uint64_t offset, const char *fmt,
+                     ...);
+
+/* Little-endian loads and stores that are safe on unaligned addresses. */
+static inline uint16_t ulm__rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static inline uint32_t ulm__rd32(const uint8_t *p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static inline uint64_t ulm__rd64(const uint8_t *p) { return (uint64_t)ulm__rd32(p) | ((uint64_t)ulm__rd32(p + 4) << 32); }
+static inline float ulm__rdf32(const uint8_t *p) {
+    uint32_t u = ulm__rd32(p);
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+static inline void ulm__wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void ulm__wr32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+static inline void ulm__wr64(uint8_t *p, uint64_t v) { ulm__wr32(p, (uint32_t)v); ulm__wr32(p + 4, (uint32_t)(v >> 32)); }
+static inline void ulm__wrf32(uint8_t *p, float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    ulm__wr32(p, u);
+}
+
+/* Header field offsets (docs/format.md). */
+enum {
+    ULM__H_MAGIC = 0, ULM__H_MAJOR = 8, ULM__H_MINOR = 10, ULM__H_U32_PROBE = 12, ULM__H_F32_PROBE = 16,
+    ULM__H_HEADER_SIZE = 20, ULM__H_FILE_SIZE = 24, ULM__H_TABLE_OFFSET = 32, ULM__H_SECTION_COUNT = 40,
+    ULM__H_ALIGNMENT = 44, ULM__H_FLAGS = 48, ULM__H_QUANT_VERSION = 52, ULM__H_RESERVED = 56, ULM__H_CRC = 60
+};
+#define ULM__U32_PROBE 0x0A0B0C0Du
+#define ULM__F32_PROBE 1234.5678f
+#define ULM__QUANT_VERSION 1u
+/* Section table entry field offsets. */
+enum {
+    ULM__S_OFFSET = 0, ULM__S_SIZE = 8, ULM__S_TAG = 16, ULM__S_DTYPE = 20, ULM__S_ROWS = 24, ULM__S_COLS = 28,
+    ULM__S_VERSION = 32, ULM__S_FLAGS = 34, ULM__S_CRC = 36
+};
+
+/* True when s[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+int ulm__utf8_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,3 @@
+/* backends.c: nothing to select yet beyond what CMake compiled in; kept as the one place a
+ * future kernel table registers native backends. */
+#include "ulm_native.h"
