@@ -1,4 +1,188 @@
-/* cmd_recommend.c: placeholder until the command lands. */
+/* cmd_recommend.c: `ulm recommend MODEL`: top-K for a known user, an ad-hoc history, or all users. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
 #include "commands.h"
-int ulm_cmd_recommend(int argc, char **argv) { ulm_errorf("recommend", "not built yet"); return ULM_EXIT_FAIL; }
+
+static const char usage[] =
+    "usage: ulm recommend MODEL.ulm (--user ID | --history ID,ID,... | --users all|FILE) [--k 10] [--json]\n\n"
+    "Prints the top-K items for a user, never an item the user already bought.\n\n"
+    "  --user ID        a customer in the bundle's user table (its purchases are excluded)\n"
+    "  --history IDS    comma-separated item ids the visitor bought (unknown ids are ignored and counted)\n"
+    "  --users all|FILE every known user, or the user ids listed one per line in FILE: one JSON object per\n"
+    "                   line (implies --json)\n"
+    "  --k N            how many items (default 10)\n"
+    "  --json           JSON: {\"user\",\"history\":[ids],\"items\":[{\"item\",\"score\",\"name\"}]}\n";
+
+/* Appends the recommendations for one history to b, as JSON or as a numbered list. */
+static void emit(ulm_sb *b, const ulm_model *m, const char *user, const uint32_t *hist, uint32_t n_hist, uint32_t k,
+                 uint32_t *items, float *scores, bool json, uint32_t unknown) {
+    uint32_t n = 0;
+    ulm_recs_topk(m, hist, n_hist, k, items, scores, &n);
+    uint32_t len;
+    const char *s;
+    if (json) {
+        ulm_sb_printf(b, "{");
+        if (user) {
+            ulm_sb_printf(b, "\"user\":");
+            ulm_sb_json_str(b, user, strlen(user));
+            ulm_sb_printf(b, ",");
+        }
+        ulm_sb_printf(b, "\"history\":[");
+        for (uint32_t i = 0; i < n_hist; i++) {
+            s = ulm_model_item_id(m, hist[i], &len);
+            if (i) ulm_sb_append(b, ",", 1);
+            ulm_sb_json_str(b, s, len);
+        }
+        ulm_sb_printf(b, "],\"unknown_items\":%u,\"items\":[", unknown);
+        for (uint32_t i = 0; i < n; i++) {
+            s = ulm_model_item_id(m, items[i], &len);
+            ulm_sb_printf(b, "%s{\"item\":", i ? "," : "");
+            ulm_sb_json_str(b, s, len);
+            ulm_sb_printf(b, ",\"score\":%.9g", scores[i]);
+            s = ulm_model_item_name(m, items[i], &len);
+            if (s && len) {
+                ulm_sb_printf(b, ",\"name\":");
+                ulm_sb_json_str(b, s, len);
+            }
+            ulm_sb_printf(b, "}");
+        }
+        ulm_sb_printf(b, "]}\n");
+        return;
+    }
+    ulm_sb_printf(b, "top %u for %s%s (history: %u items%s):\n", n, user ? "customer " : "a visitor", user ? user : "",
+                  n_hist, unknown ? ", some ids unknown" : "");
+    for (uint32_t i = 0; i < n; i++) {
+        s = ulm_model_item_id(m, items[i], &len);
+        ulm_sb_printf(b, "%3u. %-12.*s %10.3f  ", i + 1, (int)len, s, scores[i]);
+        s = ulm_model_item_name(m, items[i], &len);
+        if (s) ulm_sb_append(b, s, len);
+        ulm_sb_append(b, "\n", 1);
+    }
+}
+
+/* Recommends for one known user id; returns 0, or 1 when the id is unknown. */
+static int for_user(ulm_sb *b, const ulm_model *m, const char *id, uint32_t k, uint32_t *items, float *scores, bool json) {
+    uint32_t u, n_hist;
+    if (ulm_model_user_find(m, id, strlen(id), &u) != ULM_OK) return 1;
+    const uint32_t *hist = ulm_model_user_history(m, u, &n_hist);
+    emit(b, m, id, hist, n_hist, k, items, scores, json, 0);
+    return 0;
+}
+
+/* Parses "a,b,c" into item indices; counts ids not in the catalogue. */
+static uint32_t *parse_history(const ulm_model *m, const char *list, uint32_t *n, uint32_t *unknown) {
+    size_t cap = 1;
+    for (const char *p = list; *p; p++) cap += *p == ',';
+    uint32_t *h = malloc(cap * sizeof *h);
+    *n = *unknown = 0;
+    if (!h) return NULL;
+    const char *p = list;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        uint32_t it;
+        if (len) {
+            if (ulm_model_item_find(m, p, len, &it) == ULM_OK) h[(*n)++] = it;
+            else (*unknown)++;
+        }
+        p += len + (e != NULL);
+    }
+    return h;
+}
+
+int ulm_cmd_recommend(int argc, char **argv) {
+    ulm_opt opts[] = {{"user", true, NULL}, {"history", true, NULL}, {"users", true, NULL}, {"k", true, NULL},
+                      {"json", false, NULL}};
+    size_t no = sizeof opts / sizeof opts[0];
+    ulm_args a;
+    int r = ulm_args_parse(&a, argc, argv, opts, no, usage);
+    if (r) return r == 1 ? ULM_EXIT_OK : ULM_EXIT_USAGE;
+    const char *user = ulm_opt_get(opts, no, "user"), *history = ulm_opt_get(opts, no, "history"),
+               *users = ulm_opt_get(opts, no, "users");
+    if (a.npos != 1 || (!!user + !!history + !!users) != 1) {
+        fprintf(stderr, "ulm recommend: expected MODEL and exactly one of --user, --history, --users\n\n%s", usage);
+        return ULM_EXIT_USAGE;
+    }
+    uint64_t k;
+    if (!ulm_opt_u64(opts, no, "k", 10, &k)) return ULM_EXIT_USAGE;
+    bool json = ulm_opt_get(opts, no, "json") || users;
+    char *buf;
+    size_t len;
+    ulm_diag d;
+    ulm_status s = ulm_file_read(a.pos[0], false, &buf, &len, &d);
+    ulm_model *m = NULL;
+    if (s == ULM_OK) {
+        s = ulm_model_load(buf, len, NULL, &m, &d);
+        free(buf);
+    }
+    if (s != ULM_OK) {
+        ulm_errorf("recommend", "%s: %s: %s", a.pos[0], ulm_status_name(s), d.message);
+        return ULM_EXIT_FAIL;
+    }
+    uint32_t n_items = ulm_model_item_count(m);
+    if (k > n_items) k = n_items;
+    uint32_t *items = malloc((k + 1) * sizeof *items);
+    float *scores = malloc((k + 1) * sizeof *scores);
+    ulm_sb out = {0};
+    int rc = ULM_EXIT_OK;
+    if (user) {
+        if (for_user(&out, m, user, (uint32_t)k, items, scores, json)) {
+            ulm_errorf("recommend", "user '%s' is not in the bundle's user table (%u users)%s", user,
+                       ulm_model_user_count(m), ulm_model_user_count(m) ? "" : "; train without --no-user-table");
+            rc = ULM_EXIT_FAIL;
+        }
+    } else if (history) {
+        uint32_t n_hist, unknown;
+        uint32_t *h = parse_history(m, history, &n_hist, &unknown);
+        emit(&out, m, NULL, h, n_hist, (uint32_t)k, items, scores, json, unknown);
+        if (unknown && !json) fprintf(stderr, "ulm recommend: %u unknown item id(s) ignored\n", unknown);
+        free(h);
+    } else if (strcmp(users, "all") == 0) {
+        for (uint32_t u = 0; u < ulm_model_user_count(m); u++) {
+            uint32_t n_hist, idlen;
+            const char *id = ulm_model_user_id(m, u, &idlen);
+            char *z = malloc(idlen + 1);
+            memcpy(z, id, idlen);
+            z[idlen] = 0;
+            const uint32_t *hist = ulm_model_user_history(m, u, &n_hist);
+            emit(&out, m, z, hist, n_hist, (uint32_t)k, items, scores, true, 0);
+            free(z);
+            if (out.len > (1 << 20)) {
+                fwrite(out.s, 1, out.len, stdout);
+                out.len = 0;
+            }
+        }
+    } else {
+        char *list;
+        size_t llen;
+        if (ulm_file_read(users, true, &list, &llen, &d) != ULM_OK) {
+            ulm_errorf("recommend", "%s", d.message);
+            rc = ULM_EXIT_FAIL;
+        } else {
+            unsigned line = 0, missing = 0;
+            for (char *p = list, *e; p < list + llen; p = e + 1) {
+                e = memchr(p, '\n', (size_t)(list + llen - p));
+                if (!e) e = list + llen;
+                *e = 0;
+                line++;
+                size_t l = strlen(p);
+                if (l && p[l - 1] == '\r') p[--l] = 0;
+                if (!l) continue;
+                if (for_user(&out, m, p, (uint32_t)k, items, scores, true)) {
+                    fprintf(stderr, "ulm recommend: %s:%u: unknown user '%s'\n", users, line, p);
+                    missing++;
+                }
+            }
+            free(list);
+            if (missing) rc = ULM_EXIT_FAIL;
+        }
+    }
+    if (out.len) fwrite(out.s, 1, out.len, stdout);
+    ulm_sb_free(&out);
+    free(items);
+    free(scores);
+    ulm_model_free(m);
+    return rc;
+}

@@ -46,7 +46,7 @@ static inline void ulm__wrf32(uint8_t *p, float f) {
 enum {
     ULM__H_MAGIC = 0, ULM__H_MAJOR = 8, ULM__H_MINOR = 10, ULM__H_U32_PROBE = 12, ULM__H_F32_PROBE = 16,
     ULM__H_HEADER_SIZE = 20, ULM__H_FILE_SIZE = 24, ULM__H_TABLE_OFFSET = 32, ULM__H_SECTION_COUNT = 40,
-    ULM__H_ALIGNMENT = 44, ULM__H_FLAGS = 48, ULM__H_QUANT_VERSION = 52, ULM__H_RESERVED = 56, ULM__H_CRC = 60
+    ULM__H_ALIGNMENT = 44, ULM__H_FLAGS = 48, ULM__H_QUANT_VERSION = 52, ULM__H_TABLE_CRC = 56, ULM__H_CRC = 60
 };
 #define ULM__U32_PROBE 0x0A0B0C0Du
 #define ULM__F32_PROBE 1234.5678f
@@ -59,5 +59,8 @@ enum {
 
 /* True when s[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int ulm__utf8_valid(const char *s, size_t len);
+
+/* Sorts idx[0..n) by score[idx] descending, ties by lower index; tmp holds n entries. */
+void ulm__rank_by_score(uint32_t *idx, size_t n, const float *score, uint32_t *tmp);
 
 #endif

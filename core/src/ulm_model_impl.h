@@ -1,0 +1,26 @@
+/* ulm_model_impl.h: the loaded model's layout, shared by model.c and the scorers (recs.c). */
+#ifndef ULM_MODEL_IMPL_H
+#define ULM_MODEL_IMPL_H
+
+#include "ulm/ulm_bundle.h"
+#include "ulm/ulm_dict.h"
+#include "ulm/ulm_model.h"
+
+struct ulm_model {
+    const ulm_allocator *alloc;
+    uint8_t *owned; /* the copy of the bundle bytes, unless borrowed */
+    size_t owned_len;
+    ulm_bundle *bundle;
+    uint32_t n_items, n_users;
+    ulm_strtab item_ids, item_names, user_ids;
+    bool has_names;
+    const uint8_t *prices;  /* f32[n_items] little-endian or NULL */
+    const uint8_t *pop;     /* f32[n_items] */
+    float *pop_score;       /* decoded popularity scores */
+    uint32_t *pop_order;    /* item indices, best first */
+    const uint8_t *user_off;/* u32[n_users+1] */
+    uint32_t *user_items;   /* decoded, ascending per user */
+    ulm_dict item_index, user_index;
+};
+
+#endif

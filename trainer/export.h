@@ -1,0 +1,26 @@
+/* export.h: assembles a model bundle from an event table and trained models. */
+#ifndef ULM_TRAINER_EXPORT_H
+#define ULM_TRAINER_EXPORT_H
+
+#include "ulm/ulm.h"
+
+typedef struct ulm_export_opts {
+    bool user_table;        /* include known users' purchase histories (USID/USOF/USIT) */
+    double half_life_days;  /* popularity decay */
+    int64_t as_of;          /* INT64_MIN = last event */
+} ulm_export_opts;
+
+typedef struct ulm_export_info {
+    uint32_t items, users, items_with_names;
+    int64_t as_of;
+    size_t bytes;
+} ulm_export_info;
+
+/* Trains the foundation models on ev and serialises the bundle into *buf (free with free()). */
+ulm_status ulm_export_bundle(const ulm_events *ev, const ulm_export_opts *o, uint8_t **buf, size_t *len,
+                             ulm_export_info *info, ulm_diag *diag);
+
+/* Formats Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" into out. */
+void ulm_format_time(int64_t t, char out[48]);
+
+#endif
