@@ -15,10 +15,45 @@ static const char usage[] =
     "  --out FILE          bundle to write (required)\n"
     "  --half-life DAYS    popularity half-life in days (default 30; 0 = no decay)\n"
     "  --no-user-table     leave user histories out (for bundles shipped to browsers)\n"
+    "  --deny IDS          comma-separated item ids never to recommend (postage, fees, ...)\n"
+    "  --deny-file FILE    the same, one item id per line\n"
     "  --json              report as one JSON object\n";
 
+/* Flags the items named in list (comma-separated, or a file of one id per line when is_file) in
+ * deny[]. Returns how many ids are not in the catalogue, or -1 when the file cannot be read. */
+static int mark_denied(const char *list, bool is_file, const ulm_events *ev, uint8_t *deny) {
+    if (!list) return 0;
+    char *text = NULL;
+    size_t len = strlen(list);
+    ulm_diag d;
+    if (is_file) {
+        if (ulm_file_read(list, true, &text, &len, &d) != ULM_OK) {
+            ulm_errorf("train", "--deny-file: %s", d.message);
+            return -1;
+        }
+        list = text;
+    }
+    char sep = is_file ? '\n' : ',';
+    int unknown = 0;
+    for (const char *p = list, *end = list + len; p < end;) {
+        const char *e = memchr(p, sep, (size_t)(end - p));
+        if (!e) e = end;
+        size_t n = (size_t)(e - p);
+        if (n && p[n - 1] == '\r') n--;
+        if (n) {
+            uint32_t it = ulm_dict_find(&ev->items, p, n);
+            if (it == ULM_NONE) unknown++;
+            else deny[it] = 1;
+        }
+        p = e + 1;
+    }
+    free(text);
+    return unknown;
+}
+
 int ulm_cmd_train(int argc, char **argv) {
-    ulm_opt opts[] = {{"out", true, NULL}, {"half-life", true, NULL}, {"no-user-table", false, NULL}, {"json", false, NULL}};
+    ulm_opt opts[] = {{"out", true, NULL}, {"half-life", true, NULL}, {"no-user-table", false, NULL}, {"json", false, NULL},
+                      {"deny", true, NULL}, {"deny-file", true, NULL}};
     size_t no = sizeof opts / sizeof opts[0];
     ulm_args a;
     int r = ulm_args_parse(&a, argc, argv, opts, no, usage);
@@ -46,12 +81,24 @@ int ulm_cmd_train(int argc, char **argv) {
         ulm_events_free(&ev);
         return ULM_EXIT_FAIL;
     }
+    uint8_t *deny = calloc((size_t)ev.items.n + 1, 1);
+    int unknown = deny ? mark_denied(ulm_opt_get(opts, no, "deny"), false, &ev, deny) : -1;
+    int unknown_f = deny ? mark_denied(ulm_opt_get(opts, no, "deny-file"), true, &ev, deny) : -1;
+    if (unknown < 0 || unknown_f < 0) {
+        free(deny);
+        ulm_events_free(&ev);
+        return ULM_EXIT_FAIL;
+    }
+    if (unknown + unknown_f)
+        fprintf(stderr, "ulm train: %d denied item id(s) are not in the catalogue (ignored)\n", unknown + unknown_f);
+    eo.deny = deny;
     uint8_t *buf = NULL;
     size_t len = 0;
     ulm_export_info info;
     s = ulm_export_bundle(&ev, &eo, &buf, &len, &info, &d);
     if (s == ULM_OK) s = ulm_file_write_atomic(out, buf, len, &d);
     free(buf);
+    free(deny);
     if (s != ULM_OK) {
         ulm_errorf("train", "%s: %s", ulm_status_name(s), d.message);
         ulm_events_free(&ev);
@@ -66,14 +113,14 @@ int ulm_cmd_train(int argc, char **argv) {
         ulm_sb_json_str(&b, out, strlen(out));
         ulm_sb_printf(&b,
                       ",\"bytes\":%zu,\"events\":%zu,\"items\":%u,\"items_with_names\":%u,\"users\":%u,"
-                      "\"recs\":\"pop\",\"half_life_days\":%g,\"as_of\":\"%s\",\"seconds\":%.3f}\n",
-                      info.bytes, ev.n, info.items, info.items_with_names, info.users, eo.half_life_days, when, secs);
+                      "\"items_denied\":%u,\"recs\":\"pop\",\"half_life_days\":%g,\"as_of\":\"%s\",\"seconds\":%.3f}\n",
+                      info.bytes, ev.n, info.items, info.items_with_names, info.users, info.items_denied, eo.half_life_days, when, secs);
         fputs(b.s, stdout);
         ulm_sb_free(&b);
     } else {
-        printf("trained on %zu events as of %s: %u items (%u named), %u users\n"
+        printf("trained on %zu events as of %s: %u items (%u named, %u denied), %u users\n"
                "recommender: popularity, half-life %g days\nwrote %s (%zu bytes) in %.2f s\n",
-               ev.n, when, info.items, info.items_with_names, info.users, eo.half_life_days, out, info.bytes, secs);
+               ev.n, when, info.items, info.items_with_names, info.items_denied, info.users, eo.half_life_days, out, info.bytes, secs);
     }
     ulm_events_free(&ev);
     return ULM_EXIT_OK;

@@ -180,6 +180,9 @@ ulm_status ulm_export_bundle(const ulm_events *ev, const ulm_export_opts *o, uin
     if (s == ULM_OK) s = add_prices(w, ev);
     if (s == ULM_OK) s = add_popularity(w, ev, o, &info->as_of);
     if (s == ULM_OK && o->user_table) s = add_users(w, ev);
+    for (uint32_t i = 0; o->deny && i < ev->items.n; i++) info->items_denied += o->deny[i] != 0;
+    if (s == ULM_OK && info->items_denied)
+        s = ulm_writer_section(w, "ITDN", ULM_DT_U8, ev->items.n, 0, 1, 0, o->deny, ev->items.n);
     char num[64], when[48];
     ulm_format_time(info->as_of, when);
     if (s == ULM_OK) s = ulm_writer_meta(w, "created.by", "ulm " ULM_VERSION_STRING);

@@ -8,10 +8,11 @@ typedef struct ulm_export_opts {
     bool user_table;        /* include known users' purchase histories (USID/USOF/USIT) */
     double half_life_days;  /* popularity decay */
     int64_t as_of;          /* INT64_MIN = last event */
+    const uint8_t *deny;    /* NULL, or one flag per item of ev->items: never recommend */
 } ulm_export_opts;
 
 typedef struct ulm_export_info {
-    uint32_t items, users, items_with_names;
+    uint32_t items, users, items_with_names, items_denied;
     int64_t as_of;
     size_t bytes;
 } ulm_export_info;

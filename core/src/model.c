@@ -7,7 +7,7 @@
 #include "ulm_model_impl.h"
 
 /* Sections this reader understands; a REQUIRED section not listed fails with ULM_ERR_VERSION. */
-static const char *const known_sections[] = {"META", "ITID", "ITNM", "ITPR", "POPR", "USID", "USOF", "USIT", NULL};
+static const char *const known_sections[] = {"META", "ITID", "ITNM", "ITPR", "POPR", "USID", "USOF", "USIT", "ITDN", NULL};
 
 ulm_load_opts ulm_load_opts_init(void) {
     ulm_load_opts o;
@@ -93,6 +93,9 @@ static ulm_status load_parts(ulm_model *m, uint32_t flags, ulm_diag *diag) {
         m->has_names = true;
     }
     m->prices = prices.data;
+    ulm_section deny;
+    if ((s = need(m->bundle, "ITDN", ULM_DT_U8, m->n_items, false, &deny, diag)) != ULM_OK) return s;
+    m->deny = deny.data;
     m->pop = pop.data;
     m->pop_score = ulm__alloc(m->alloc, ((size_t)m->n_items + 1) * sizeof *m->pop_score);
     m->pop_order = ulm__alloc(m->alloc, ((size_t)m->n_items + 1) * sizeof *m->pop_order);

@@ -17,7 +17,7 @@ ulm_status ulm_recs_topk(const ulm_model *m, const uint32_t *hist, size_t n_hist
     uint32_t n = 0;
     for (uint32_t r = 0; r < m->n_items && n < k; r++) {
         uint32_t it = m->pop_order[r];
-        if (in_history(hist, n_hist, it)) continue;
+        if ((m->deny && m->deny[it]) || in_history(hist, n_hist, it)) continue;
         items[n] = it;
         scores[n] = m->pop_score[it];
         n++;

@@ -16,6 +16,7 @@ struct ulm_model {
     bool has_names;
     const uint8_t *prices;  /* f32[n_items] little-endian or NULL */
     const uint8_t *pop;     /* f32[n_items] */
+    const uint8_t *deny;    /* u8[n_items], non-zero = never recommend; or NULL */
     float *pop_score;       /* decoded popularity scores */
     uint32_t *pop_order;    /* item indices, best first */
     const uint8_t *user_off;/* u32[n_users+1] */

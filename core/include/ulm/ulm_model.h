@@ -12,7 +12,8 @@
  *     ulm_model_free(m);
  *
  * Required sections (foundation): META, ITID (STRTAB item ids), POPR (f32 popularity
- * score per item). Optional: ITNM (STRTAB names), ITPR (f32 price), USID (STRTAB user
+ * score per item). Optional: ITNM (STRTAB names), ITPR (f32 price), ITDN (u8 per item: never
+ * recommend), USID (STRTAB user
  * ids) + USHI (u32 CSR: offsets[n_users+1] then item indices). Layouts: docs/format.md.
  */
 #ifndef ULM_MODEL_H

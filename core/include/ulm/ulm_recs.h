@@ -2,7 +2,9 @@
  *
  * The hot path never allocates: the caller passes the output arrays. The history is a
  * list of item indices the user already bought; those are never recommended again.
- * Ranking ties are broken by the lower item index, so every build gives the same list.
+ * Items on the bundle's deny list (section ITDN: postage, fees, out-of-stock lines) are never
+ * recommended either. Ranking ties are broken by the lower item index, so every build gives the
+ * same list.
  *
  *     uint32_t items[10], n; float scores[10];
  *     ulm_recs_topk(m, hist, n_hist, 10, items, scores, &n);
