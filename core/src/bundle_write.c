@@ -134,7 +134,7 @@ static int cmp_meta(const void *a, const void *b) {
 
 /* Encodes the metadata pairs (sorted) into the META section body. */
 static ulm_status encode_meta(ulm_writer *w, uint8_t **out, uint64_t *size) {
-    qsort(w->meta, w->nmeta, sizeof *w->meta, cmp_meta);
+    if (w->nmeta > 1) qsort(w->meta, w->nmeta, sizeof *w->meta, cmp_meta);
     uint64_t n = 4;
     for (uint32_t i = 0; i < w->nmeta; i++) n += 8 + strlen(w->meta[i].key) + strlen(w->meta[i].value);
     uint8_t *p = ulm__alloc(w->alloc, (size_t)n);
