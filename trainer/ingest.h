@@ -56,8 +56,6 @@ int64_t ulm_days_from_civil(int64_t y, unsigned m, unsigned d);
 bool ulm_parse_time(const char *s, size_t len, int64_t *out);
 /* Parses a decimal number ([+-]digits[.digits][e[+-]digits]) with nothing else in the field. */
 bool ulm_parse_number(const char *s, size_t len, double *out);
-/* True when s[0..len) is valid UTF-8 with no NUL bytes (ASCII fast path). */
-bool ulm_utf8_ok(const char *s, size_t len);
 
 /* ---- tokenizers ---- */
 typedef enum ulm_format { ULM_FMT_CSV = 0, ULM_FMT_TSV = 1, ULM_FMT_JSONL = 2 } ulm_format;

@@ -231,7 +231,7 @@ static char *display_name(const char *s, uint32_t len) {
     if (!out) return NULL;
     memcpy(out, s, len);
     out[len] = 0;
-    if (!ulm_utf8_ok(s, len))
+    if (!ulm_utf8_valid(s, len))
         for (uint32_t i = 0; i < len; i++)
             if ((unsigned char)out[i] >= 0x80 || out[i] == 0) out[i] = '?';
     for (uint32_t i = 0; i < len; i++)
@@ -346,7 +346,7 @@ static int row_to_event(ulm_ingest *ing, ulm_ingest_file_report *fr, const ulm_f
         if (fv[c].kind == ULM_FV_NESTED) return ULM_R_NOT_SCALAR;
         t[f] = ulm_fieldv_text(&fv[c], ing->scratch, &used, &tl[f]);
         if (!t[f]) return ULM_R_BAD_JSON;
-        if (tl[f] && !ulm_utf8_ok(t[f], tl[f])) return ULM_R_BAD_UTF8;
+        if (tl[f] && !ulm_utf8_valid(t[f], tl[f])) return ULM_R_BAD_UTF8;
     }
     ulm_event e;
     *bad_col = fr->col[ULM_F_TIME];

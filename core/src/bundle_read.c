@@ -75,7 +75,7 @@ static ulm_status parse_meta(ulm_bundle *b, const ulm_section *s, ulm_diag *diag
             if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
                 return ulm__fail(diag, ULM_ERR_FORMAT, "META", s->offset + at, "metadata key %u has a bad character", i);
         }
-        if (!ulm__utf8_valid(v, vl))
+        if (!ulm_utf8_valid(v, vl))
             return ulm__fail(diag, ULM_ERR_FORMAT, "META", s->offset + at + kl, "metadata value %u is not UTF-8", i);
         rmeta *m = &b->meta[i];
         m->key = ulm__alloc(b->alloc, kl + 1);

@@ -66,7 +66,7 @@ static int key_ok(const char *k) {
 }
 
 ulm_status ulm_writer_meta(ulm_writer *w, const char *key, const char *value) {
-    if (!w || !key || !value || !key_ok(key) || !ulm__utf8_valid(value, strlen(value))) return ULM_ERR_MISUSE;
+    if (!w || !key || !value || !key_ok(key) || !ulm_utf8_valid(value, strlen(value))) return ULM_ERR_MISUSE;
     for (uint32_t i = 0; i < w->nmeta; i++) {
         if (strcmp(w->meta[i].key, key) == 0) {
             char *v = dup_str(w->alloc, value);

@@ -22,7 +22,7 @@ ulm_status ulm_strtab_view(const void *data, uint64_t size, ulm_strtab *out) {
         if (o < prev) return ULM_ERR_FORMAT;
         prev = o;
     }
-    if (!ulm__utf8_valid((const char *)p + head, (size_t)blen)) return ULM_ERR_FORMAT;
+    if (!ulm_utf8_valid((const char *)p + head, (size_t)blen)) return ULM_ERR_FORMAT;
     out->count = count;
     out->offsets = offs;
     out->bytes = (const char *)p + head;

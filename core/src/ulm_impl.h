@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ulm/ulm_dict.h"
 #include "ulm/ulm_status.h"
 
 /* Allocation through an optional ulm_allocator (NULL = libc). */
@@ -57,8 +58,6 @@ enum {
     ULM__S_VERSION = 32, ULM__S_FLAGS = 34, ULM__S_CRC = 36
 };
 
-/* True when s[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
-int ulm__utf8_valid(const char *s, size_t len);
 
 /* Sorts idx[0..n) by score[idx] descending, ties by lower index; tmp holds n entries. */
 void ulm__rank_by_score(uint32_t *idx, size_t n, const float *score, uint32_t *tmp);

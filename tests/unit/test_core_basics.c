@@ -23,13 +23,13 @@ ULM_TEST(crc32c_check_value) {
 }
 
 ULM_TEST(utf8_validation) {
-    ASSERT_TRUE(ulm__utf8_valid("plain", 5));
-    ASSERT_TRUE(ulm__utf8_valid("caf\xc3\xa9", 5));
-    ASSERT_TRUE(ulm__utf8_valid("\xe7\x94\xa8\xe6\x88\xb7", 6));
-    ASSERT_TRUE(!ulm__utf8_valid("\xc3", 1));             /* truncated */
-    ASSERT_TRUE(!ulm__utf8_valid("\xc0\xaf", 2));         /* overlong */
-    ASSERT_TRUE(!ulm__utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
-    ASSERT_TRUE(!ulm__utf8_valid("\xff", 1));
+    ASSERT_TRUE(ulm_utf8_valid("plain", 5));
+    ASSERT_TRUE(ulm_utf8_valid("caf\xc3\xa9", 5));
+    ASSERT_TRUE(ulm_utf8_valid("\xe7\x94\xa8\xe6\x88\xb7", 6));
+    ASSERT_TRUE(!ulm_utf8_valid("\xc3", 1));             /* truncated */
+    ASSERT_TRUE(!ulm_utf8_valid("\xc0\xaf", 2));         /* overlong */
+    ASSERT_TRUE(!ulm_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+    ASSERT_TRUE(!ulm_utf8_valid("\xff", 1));
     return 0;
 }
 

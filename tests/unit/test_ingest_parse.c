@@ -163,16 +163,16 @@ ULM_TEST(ingest_number_matches_strtod) {
 }
 
 ULM_TEST(ingest_utf8_check) {
-    ASSERT_TRUE(ulm_utf8_ok("plain ascii text, long enough for the fast path", 47));
-    ASSERT_TRUE(ulm_utf8_ok("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14));
-    ASSERT_TRUE(!ulm_utf8_ok("\xc0\x80", 2));         /* overlong NUL */
-    ASSERT_TRUE(!ulm_utf8_ok("\xe0\x80\xaf", 3));     /* overlong '/' */
-    ASSERT_TRUE(!ulm_utf8_ok("\xed\xa0\x80", 3));     /* surrogate */
-    ASSERT_TRUE(!ulm_utf8_ok("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
-    ASSERT_TRUE(!ulm_utf8_ok("ab\xc3", 3));           /* cut off */
-    ASSERT_TRUE(!ulm_utf8_ok("abcdefgh\xff", 9));
-    ASSERT_TRUE(!ulm_utf8_ok("abcdefgh\0ijk", 12)); /* NUL inside the fast path */
-    ASSERT_TRUE(!ulm_utf8_ok("a\0", 2));
-    ASSERT_TRUE(ulm_utf8_ok("", 0));
+    ASSERT_TRUE(ulm_utf8_valid("plain ascii text, long enough for the fast path", 47));
+    ASSERT_TRUE(ulm_utf8_valid("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14));
+    ASSERT_TRUE(!ulm_utf8_valid("\xc0\x80", 2));         /* overlong NUL */
+    ASSERT_TRUE(!ulm_utf8_valid("\xe0\x80\xaf", 3));     /* overlong '/' */
+    ASSERT_TRUE(!ulm_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+    ASSERT_TRUE(!ulm_utf8_valid("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
+    ASSERT_TRUE(!ulm_utf8_valid("ab\xc3", 3));           /* cut off */
+    ASSERT_TRUE(!ulm_utf8_valid("abcdefgh\xff", 9));
+    ASSERT_TRUE(!ulm_utf8_valid("abcdefgh\0ijk", 12)); /* NUL inside the fast path */
+    ASSERT_TRUE(!ulm_utf8_valid("a\0", 2));
+    ASSERT_TRUE(ulm_utf8_valid("", 0));
     return 0;
 }

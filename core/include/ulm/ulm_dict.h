@@ -42,6 +42,9 @@ ULM_API uint32_t ulm_dict_intern(ulm_dict *d, const char *s, size_t len, bool *a
 ULM_API uint32_t ulm_dict_find(const ulm_dict *d, const char *s, size_t len);
 /* String id (not NUL-terminated); *len gets its length (len may be NULL). */
 ULM_API const char *ulm_dict_str(const ulm_dict *d, uint32_t id, uint32_t *len);
+/* True when s[0..len) is valid UTF-8 without NUL bytes (no overlongs, surrogates or code points
+ * past U+10FFFF). Never allocates. @since 0.1 */
+ULM_API bool ulm_utf8_valid(const char *s, size_t len);
 /* 64-bit FNV-1a of s[0..len). */
 ULM_API uint64_t ulm_hash64(const void *s, size_t len);
 
