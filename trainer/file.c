@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "cli.h"
 
@@ -57,62 +57,52 @@ static ulm_status read_raw(const char *path, char **buf, size_t *len, ulm_diag *
     return ULM_OK;
 }
 
-/* Inflates every gzip member of in[0..n) into one new buffer. */
+/* Inflates every gzip member of in[0..n) into one new buffer with libdeflate, which inflates
+ * whole buffers 2-3x faster than zlib's streaming inflate (PERF.md). The output size is not known
+ * up front: start from the last member's ISIZE field and double on LIBDEFLATE_INSUFFICIENT_SPACE. */
 static ulm_status gunzip(const char *path, const unsigned char *in, size_t n, char **buf, size_t *len, ulm_diag *diag) {
-    /* The last member's trailer holds its size mod 2^32: a good first guess for one member. */
+    struct libdeflate_decompressor *dec = libdeflate_alloc_decompressor();
+    if (!dec) return diag->status = ULM_ERR_NOMEM;
     size_t cap = n * 4 + 1024;
     if (n >= 4) {
         uint32_t isize = (uint32_t)in[n - 4] | (uint32_t)in[n - 3] << 8 | (uint32_t)in[n - 2] << 16 | (uint32_t)in[n - 1] << 24;
         if ((size_t)isize + 1 > cap) cap = (size_t)isize + 1;
     }
     char *out = malloc(cap);
-    if (!out) return diag->status = ULM_ERR_NOMEM;
     size_t used = 0, pos = 0;
-    while (pos < n) {
-        z_stream zs;
-        memset(&zs, 0, sizeof zs);
-        if (inflateInit2(&zs, 15 + 16) != Z_OK) {
-            free(out);
-            return diag->status = ULM_ERR_NOMEM;
-        }
-        int rc;
-        do {
-            if (cap - used < 65536 + 1) {
-                char *q = realloc(out, cap * 2);
-                if (!q) {
-                    inflateEnd(&zs);
-                    free(out);
-                    return diag->status = ULM_ERR_NOMEM;
-                }
+    ulm_status s = out ? ULM_OK : ULM_ERR_NOMEM;
+    while (s == ULM_OK && pos < n) {
+        size_t in_used = 0, out_got = 0;
+        enum libdeflate_result r = libdeflate_gzip_decompress_ex(dec, in + pos, n - pos, out + used, cap - used - 1,
+                                                                 &in_used, &out_got);
+        if (r == LIBDEFLATE_INSUFFICIENT_SPACE) {
+            char *q = cap > SIZE_MAX / 2 ? NULL : realloc(out, cap * 2);
+            if (!q) s = ULM_ERR_NOMEM;
+            else {
                 out = q;
                 cap *= 2;
             }
-            size_t in_left = n - pos;
-            zs.next_in = (unsigned char *)in + pos;
-            zs.avail_in = in_left > 0x40000000u ? 0x40000000u : (uInt)in_left;
-            size_t out_room = cap - used - 1;
-            zs.next_out = (unsigned char *)out + used;
-            zs.avail_out = out_room > 0x40000000u ? 0x40000000u : (uInt)out_room;
-            uInt before_in = zs.avail_in, before_out = zs.avail_out;
-            rc = inflate(&zs, Z_NO_FLUSH);
-            pos += before_in - zs.avail_in;
-            used += before_out - zs.avail_out;
-            if (rc == Z_BUF_ERROR && zs.avail_in == 0 && pos >= n) break;
-        } while (rc == Z_OK || (rc == Z_BUF_ERROR && zs.avail_out == 0));
-        inflateEnd(&zs);
-        if (rc != Z_STREAM_END) {
-            snprintf(diag->message, sizeof diag->message, "%s: corrupt gzip stream near compressed byte %zu (%s)", path,
-                     pos, rc == Z_BUF_ERROR ? "unexpected end of data" : (zs.msg ? zs.msg : "inflate failed"));
-            free(out);
-            return diag->status = ULM_ERR_PARSE;
+            continue;
         }
+        if (r != LIBDEFLATE_SUCCESS) {
+            snprintf(diag->message, sizeof diag->message, "%s: corrupt gzip stream in the member at compressed byte %zu (%s)",
+                     path, pos, r == LIBDEFLATE_SHORT_OUTPUT ? "unexpected end of data" : "truncated, or bad deflate data or checksum");
+            s = ULM_ERR_PARSE;
+            break;
+        }
+        pos += in_used;
+        used += out_got;
         /* Skip zero padding some tools append after the last member. */
         while (pos < n && in[pos] == 0) pos++;
         if (pos < n && !(n - pos >= 2 && in[pos] == 0x1f && in[pos + 1] == 0x8b)) {
             snprintf(diag->message, sizeof diag->message, "%s: trailing garbage after gzip data at byte %zu", path, pos);
-            free(out);
-            return diag->status = ULM_ERR_PARSE;
+            s = ULM_ERR_PARSE;
         }
+    }
+    libdeflate_free_decompressor(dec);
+    if (s != ULM_OK) {
+        free(out);
+        return diag->status = s;
     }
     out[used] = 0;
     *buf = out;
