@@ -2,7 +2,7 @@
 #include <math.h>
 
 #include "ulm/ulm_train.h"
-#include "ulm_impl.h"
+#include "../ulm_impl.h"
 
 ulm_pop_params ulm_pop_params_init(void) {
     ulm_pop_params p;

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "ulm/ulm_bundle.h"
-#include "ulm_impl.h"
+#include "../ulm_impl.h"
 
 typedef struct wsection {
     char tag[4];
