@@ -7,21 +7,6 @@
 #include "export.h"
 #include "ulm/ulm_train.h"
 
-void ulm_format_time(int64_t t, char out[48]) {
-    /* Civil-from-days (proleptic Gregorian), valid for any int64 day count we will meet. */
-    int64_t days = t / 86400, sec = t % 86400;
-    if (sec < 0) {
-        sec += 86400;
-        days--;
-    }
-    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-    if (m <= 2) y++;
-    snprintf(out, 48, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, (int)m, (int)d, (int)(sec / 3600),
-             (int)(sec / 60 % 60), (int)(sec % 60));}
-
 /* Adds a STRTAB section holding every string of dict d (in id order). */
 static ulm_status add_dict(ulm_writer *w, const char *tag, const ulm_dict *d, uint16_t flags) {
     const char **strs = malloc(((size_t)d->n + 1) * sizeof *strs);
@@ -35,8 +20,10 @@ static ulm_status add_dict(ulm_writer *w, const char *tag, const ulm_dict *d, ui
     uint8_t *tab;
     size_t len;
     ulm_status s = ulm_strtab_build(strs, lens, d->n, &tab, &len);
-    if (s == ULM_OK) s = ulm_writer_section(w, tag, ULM_DT_STRTAB, d->n, 0, 1, flags, tab, len);
-    if (s == ULM_OK) free(tab);
+    if (s == ULM_OK) {
+        s = ulm_writer_section(w, tag, ULM_DT_STRTAB, d->n, 0, 1, flags, tab, len);
+        free(tab);
+    }
     free(strs);
     free(lens);
     return s;

@@ -3,6 +3,7 @@
 #define ULM_TRAINER_EXPORT_H
 
 #include "ulm/ulm.h"
+#include "civil.h"
 
 typedef struct ulm_export_opts {
     bool user_table;        /* include known users' purchase histories (USID/USOF/USIT) */
@@ -21,7 +22,5 @@ typedef struct ulm_export_info {
 ulm_status ulm_export_bundle(const ulm_events *ev, const ulm_export_opts *o, uint8_t **buf, size_t *len,
                              ulm_export_info *info, ulm_diag *diag);
 
-/* Formats Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" into out. */
-void ulm_format_time(int64_t t, char out[48]);
 
 #endif

@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "ulm/ulm.h"
+#include "civil.h"
 
 /* ---- canonical fields ---- */
 typedef enum ulm_field {
@@ -49,7 +50,6 @@ int ulm_event_type_parse(const char *s, size_t len);
 
 /* ---- value parsers (whole field must match; no allocation, no locale) ---- */
 /* Days since 1970-01-01 of a proleptic Gregorian date (y any, m 1..12, d 1..31). */
-int64_t ulm_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* Parses ISO-8601 (date, optional time with T or space, optional seconds/fraction, Z or
  * +hh:mm/+hhmm/+hh), all-digit Unix seconds or milliseconds (> 1e11 = ms), or M/D/YYYY
  * [H:MM[:SS]] [AM|PM], into Unix seconds UTC. false on anything else or out-of-range parts. */

@@ -7,17 +7,6 @@
 
 #include "ingest.h"
 
-int64_t ulm_days_from_civil(int64_t y, unsigned m, unsigned d) {
-    /* Shift the year to start in March so the leap day is the last day of the "year";
-     * then count whole 400-year eras (146097 days each) and days within the era. */
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;                                            /* 0..399 */
-    int64_t doy = (153 * (int64_t)(m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* 0..365 */
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;                    /* 0..146096 */
-    return era * 146097 + doe - 719468;
-}
-
 /* Days in month m of year y, to reject dates like 2011-02-30. */
 static unsigned month_days(int64_t y, unsigned m) {
     static const unsigned char dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};

@@ -1,0 +1,14 @@
+/* civil.h: calendar dates <-> day numbers (days since 1970-01-01, UTC), and ISO-8601 formatting. */
+#ifndef ULM_TRAINER_CIVIL_H
+#define ULM_TRAINER_CIVIL_H
+
+#include <stdint.h>
+
+/* Day number of y-m-d (m 1..12, d 1..31) in the proleptic Gregorian calendar. */
+int64_t ulm_days_from_civil(int64_t y, unsigned m, unsigned d);
+/* The inverse: year, month (1..12) and day (1..31) of day number z. */
+void ulm_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+/* Formats Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" into out. */
+void ulm_format_time(int64_t t, char out[48]);
+
+#endif
