@@ -189,6 +189,7 @@ ulm_status ulm_churn_decode(const void *data, size_t size, const ulm_allocator *
         BAD("churn model has %zu trailing or missing bytes", r.size - r.pos);
         goto fail;
     }
+    if (ulm__churn_prepare(m) != ULM_OK) goto nomem;
     *out = m;
     return ULM_OK;
 nomem:

@@ -616,6 +616,7 @@ ulm_status ulm_gbdt_fit(const ulm_churn_data *d, const ulm_churn_data *valid, co
     m->roots[keep] = n_nodes;
     m->max_depth = max_depth;
     free(nodes), free(cover), free(bits);
+    if ((st = ulm__churn_prepare(m)) != ULM_OK) goto done;
     if (rounds_used) *rounds_used = keep;
     *out = m;
     m = NULL;
