@@ -27,6 +27,8 @@ static const char usage[] =
     "  --early-stop N          stop trees after N rounds without a better validation logloss and keep the\n"
     "                          best round count (default 0 = off: all --rounds are trained)\n"
     "  --no-refit              keep the model trained without the validation rows\n"
+    "  --holdout F             validation fraction (default 0.2); 0 trains --algo logreg|gbdt once on all\n"
+    "                          rows, uncalibrated (what the benchmarks time against XGBoost)\n"
     "  --l2 X                  logistic regression L2 penalty (default 1)\n"
     "  --bench                 also time scoring: one row at a time and in batches (one thread)\n"
     "  --json                  one JSON object on stdout\n";
@@ -97,7 +99,7 @@ int ulm_cmd_eval(int argc, char **argv) {
                       {"threads", true, NULL},    {"seed", true, NULL},   {"rounds", true, NULL},
                       {"depth", true, NULL},      {"eta", true, NULL},    {"subsample", true, NULL},
                       {"colsample", true, NULL},  {"lambda", true, NULL}, {"alpha", true, NULL},
-                      {"l2", true, NULL},         {"early-stop", true, NULL}, {"no-refit", false, NULL}, {"bench", false, NULL},
+                      {"l2", true, NULL},         {"early-stop", true, NULL}, {"no-refit", false, NULL}, {"bench", false, NULL}, {"holdout", true, NULL},
                       {"json", false, NULL}};
     const size_t no = sizeof opts / sizeof opts[0];
     ulm_args a;
@@ -123,13 +125,13 @@ int ulm_cmd_eval(int argc, char **argv) {
         return ULM_EXIT_USAGE;
     }
     uint64_t threads, seed, rounds, depth, early;
-    double eta, sub, col, lambda, alpha, l2;
+    double eta, sub, col, lambda, alpha, l2, holdout;
     if (!ulm_opt_u64(opts, no, "threads", 1, &threads) || !ulm_opt_u64(opts, no, "seed", 42, &seed) ||
         !ulm_opt_u64(opts, no, "rounds", 300, &rounds) || !ulm_opt_u64(opts, no, "depth", 6, &depth) ||
         !ulm_opt_f64(opts, no, "eta", 0.1, &eta) || !ulm_opt_f64(opts, no, "subsample", 1, &sub) ||
         !ulm_opt_f64(opts, no, "colsample", 1, &col) || !ulm_opt_f64(opts, no, "lambda", 1, &lambda) ||
         !ulm_opt_f64(opts, no, "alpha", 0, &alpha) || !ulm_opt_f64(opts, no, "l2", 1, &l2) ||
-        !ulm_opt_u64(opts, no, "early-stop", 0, &early))
+        !ulm_opt_u64(opts, no, "early-stop", 0, &early) || !ulm_opt_f64(opts, no, "holdout", 0.2, &holdout))
         return ULM_EXIT_USAGE;
     if (threads < 1 || threads > 256 || rounds < 1 || rounds > 100000 || depth < 1 || depth > 30) {
         fprintf(stderr, "ulm eval: --threads 1..256, --rounds 1..100000, --depth 1..30\n");
@@ -146,6 +148,12 @@ int ulm_cmd_eval(int argc, char **argv) {
     p.gbdt.alpha = (float)alpha;
     p.logreg.l2 = l2;
     p.gbdt.early_stopping = (uint32_t)early;
+    p.valid_fraction = (float)holdout;
+    if (holdout == 0) p.calib = ULM_CALIB_NONE;
+    if (!(holdout >= 0 && holdout < 0.9) || (holdout == 0 && p.family == 0)) {
+        fprintf(stderr, "ulm eval: --holdout must be in [0, 0.9), and above 0 with --algo auto\n");
+        return ULM_EXIT_USAGE;
+    }
     p.refit = ulm_opt_get(opts, no, "no-refit") ? 0 : 1;
 
     ulm_diag d;

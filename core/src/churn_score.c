@@ -227,8 +227,16 @@ static bool extend_row(const ulm_churn *m, const float *x, float *xe) {
         const uint32_t ni = (1u << D) - 1;                                                                       \
         const ulm__fnode *nd = m->fast_nodes;                                                                    \
         const float *lv = m->fast_leaves;                                                                        \
-        for (uint32_t t = 0; t < m->n_trees; t++, nd += ni, lv += ni + 1)                                        \
-            for (uint32_t r = 0; r < nr; r++) out[r] += descend##D(nd, lv, xe + (size_t)r * stride);             \
+        uint32_t idx[16];                                                                                        \
+        for (uint32_t t = 0; t < m->n_trees; t++, nd += ni, lv += ni + 1) {                                      \
+            for (uint32_t r = 0; r < nr; r++) idx[r] = 0;                                                        \
+            for (uint32_t d = 0; d < D; d++) /* rows are independent chains: the CPU overlaps them */            \
+                for (uint32_t r = 0; r < nr; r++) {                                                              \
+                    const ulm__fnode *n = nd + idx[r];                                                           \
+                    idx[r] = 2 * idx[r] + 2 - (uint32_t)(xe[(size_t)r * stride + n->feat] < n->thr);             \
+                }                                                                                                \
+            for (uint32_t r = 0; r < nr; r++) out[r] += lv[idx[r] - ni];                                         \
+        }                                                                                                        \
     }
 ULM__DESCEND(1)
 ULM__DESCEND(2)

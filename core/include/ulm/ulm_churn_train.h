@@ -81,7 +81,8 @@ typedef struct ulm_churn_params {
     uint32_t struct_size;
     uint32_t family;        /* ULM_CHURN_LOGREG, ULM_CHURN_GBDT, or 0 = auto (choose on validation AUC) */
     uint32_t calib;         /* ULM_CALIB_NONE, _PLATT (default) or _ISOTONIC, fitted on the validation split */
-    float valid_fraction;   /* stratified hold-out for early stopping, the choice and calibration; default 0.2 */
+    float valid_fraction;   /* stratified hold-out for early stopping, the choice and calibration; default 0.2;
+                               0: train the given family on all rows, uncalibrated */
     uint32_t refit;         /* 1 (default): retrain the chosen family on all rows (trees: the early-stopped round count) */
     uint64_t seed;          /* default 42 */
     ulm_gbdt_params gbdt;

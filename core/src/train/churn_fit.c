@@ -434,8 +434,23 @@ ulm_status ulm_churn_fit(const ulm_churn_data *d, const ulm_churn_params *pp, ul
             return ulm__fail(diag, ULM_ERR_MISUSE, NULL, 0, "ulm_churn_params.struct_size is %u", pp->struct_size);
         memcpy(&p, pp, pp->struct_size);
     }
-    if (p.family > ULM_CHURN_GBDT || p.calib > ULM_CALIB_ISOTONIC || !(p.valid_fraction > 0 && p.valid_fraction < 0.9f))
+    if (p.family > ULM_CHURN_GBDT || p.calib > ULM_CALIB_ISOTONIC || !(p.valid_fraction >= 0 && p.valid_fraction < 0.9f))
         return ulm__fail(diag, ULM_ERR_RANGE, NULL, 0, "churn parameter out of range");
+    if (p.valid_fraction == 0) {
+        /* no hold-out: one family on all rows, uncalibrated */
+        if (!p.family) return ulm__fail(diag, ULM_ERR_MISUSE, NULL, 0, "automatic choice needs a validation fraction > 0");
+        ulm_churn_report r0;
+        memset(&r0, 0, sizeof r0);
+        r0.family = p.family;
+        r0.valid_auc_logreg = r0.valid_auc_gbdt = NAN;
+        r0.n_train = d->n_rows;
+        ulm_gbdt_params gp0 = p.gbdt;
+        gp0.seed = p.seed;
+        ulm_status s0 = p.family == ULM_CHURN_GBDT ? ulm_gbdt_fit(d, NULL, &gp0, out, &r0.gbdt_rounds, diag)
+                                                   : ulm_logreg_fit(d, &p.logreg, out, diag);
+        if (s0 == ULM_OK && rep) *rep = r0;
+        return s0;
+    }
     ulm_churn_report r;
     memset(&r, 0, sizeof r);
     r.valid_auc_logreg = r.valid_auc_gbdt = NAN;
