@@ -16,6 +16,7 @@ static const command commands[] = {
     {"synth", ulm_cmd_synth, "write a realistic synthetic event log with its ground truth"},
     {"train", ulm_cmd_train, "train models from an event store and export a model bundle (.ulm)"},
     {"recommend", ulm_cmd_recommend, "top-K recommendations for a user from a model bundle"},
+    {"eval", ulm_cmd_eval, "train on one CSV and measure on another (ulm eval churn)"},
     {"inspect", ulm_cmd_inspect, "list a bundle's or store's sections and metadata, verify checksums"},
     {"version", ulm_cmd_version, "print the version and the compute backends of this build"},
 };

@@ -1,0 +1,91 @@
+/* churn_impl.h: the in-memory layout of a churn model, shared by the scorer (churn_score.c),
+ * the decoder (churn_decode.c) and the training half (core/src/train/churn_*.c). Internal. */
+#ifndef ULM_CHURN_IMPL_H
+#define ULM_CHURN_IMPL_H
+
+#include "ulm/ulm_churn.h"
+#include "ulm_impl.h"
+
+/* Tree node flags in the high bits of ulm__tnode.feat; the low 29 bits are the feature index. */
+#define ULM__TN_LEAF 0x80000000u  /* a leaf: u.value is its margin contribution */
+#define ULM__TN_DLEFT 0x40000000u /* missing (NaN) goes left */
+#define ULM__TN_CAT 0x20000000u   /* categorical: left when the code's bit is set in cat_bits[u.cat_off..] */
+#define ULM__TN_FEAT 0x1FFFFFFFu
+
+/* One tree node, 16 bytes. Numeric split: left when x[f] < u.thr. Children are absolute indices
+ * into ulm_churn.nodes, always after their parent and inside the same tree. */
+typedef struct ulm__tnode {
+    uint32_t feat;
+    union {
+        float thr;
+        float value;
+        uint32_t cat_off;
+    } u;
+    uint32_t left, right;
+} ulm__tnode;
+
+struct ulm_churn {
+    const ulm_allocator *alloc;
+    uint32_t family, n_features;
+    uint32_t *kind;   /* ULM_FEAT_* per feature */
+    uint32_t *n_cats; /* categories per feature (0 for numeric) */
+    /* logistic regression: margin = bias + sum_f coef[f] * (x[f] - mean[f]) * scale[f] (numeric, NaN -> 0)
+     * + cat_coef[cat_off[f] + code] (categorical, missing -> 0) */
+    float bias;
+    float *mean, *scale, *coef;
+    uint32_t *cat_off;
+    float *cat_coef;
+    uint32_t n_cat_coef;
+    /* gradient-boosted trees: margin = base + sum of leaf values */
+    float base;
+    uint32_t n_trees, n_nodes, n_cat_words, max_depth;
+    uint32_t *roots;   /* n_trees + 1: tree t owns nodes [roots[t], roots[t+1]) */
+    ulm__tnode *nodes;
+    float *cover;      /* hessian sum per node (TreeSHAP weights) */
+    uint32_t *cat_bits;
+    /* the scoring layout of the trees (built by ulm__churn_prepare): every tree as a complete binary tree
+     * of depth fast_depth, nodes breadth-first (children of i at 2i+1, 2i+2), leaves after; padding nodes
+     * pass everything left into copies of the leaf. NULL when a tree is deeper than 8 or has a category
+     * set of more than one category (those models use the node walk). */
+    uint32_t fast_depth;
+    struct ulm__fnode *fast_nodes; /* n_trees * (2^fast_depth - 1) */
+    float *fast_leaves;            /* n_trees * 2^fast_depth */
+    uint32_t n_ext;                /* extended row length: n_features + category pairs */
+    uint32_t *ext_pair;            /* per pair: feature << 16 | category code (n_ext - n_features entries) */
+    /* calibration of the margin */
+    uint32_t calib;
+    float platt_a, platt_b; /* p = 1 / (1 + exp(-(a * margin + b))) */
+    uint32_t n_iso;
+    float *iso_x, *iso_y;   /* isotonic: ascending margins -> probabilities, linear in between */
+};
+
+/* A node of the scoring layout, 8 bytes: left when xe[feat] < thr, where xe is the row extended with one
+ * value per (feature, category) pair the trees split on: 0 when the row has that category, 1 otherwise
+ * (so one-category splits become thresholds at 0.5). Rows whose extended values hold a NaN use the node walk. */
+typedef struct ulm__fnode {
+    float thr;
+    uint32_t feat;
+} ulm__fnode;
+
+/* Builds the scoring layout of a tree model when possible (allocates; NOMEM only on allocation failure). */
+ulm_status ulm__churn_prepare(ulm_churn *m);
+/* Allocates an empty model of a family over n_features features (arrays for kinds zeroed). */
+ulm_churn *ulm__churn_new(const ulm_allocator *a, uint32_t family, uint32_t n_features);
+/* Allocates the gbdt arrays (roots n_trees+1, nodes, cover, cat bits), zeroed. */
+ulm_status ulm__churn_alloc_trees(ulm_churn *m, uint32_t n_trees, uint32_t n_nodes, uint32_t n_cat_words);
+/* Allocates the logreg arrays from the kinds and n_cats already set. */
+ulm_status ulm__churn_alloc_linear(ulm_churn *m);
+/* Margin of one row, without calibration. */
+float ulm__churn_margin1(const ulm_churn *m, const float *x);
+/* Whether row x goes left at split node n. */
+static inline int ulm__tnode_left(const ulm_churn *m, const ulm__tnode *n, const float *x) {
+    uint32_t f = n->feat & ULM__TN_FEAT;
+    float v = x[f];
+    if (v != v) return (n->feat & ULM__TN_DLEFT) != 0;
+    if (!(n->feat & ULM__TN_CAT)) return v < n->u.thr;
+    if (!(v >= 0.0f) || v >= (float)m->n_cats[f]) return (n->feat & ULM__TN_DLEFT) != 0; /* unseen: as missing */
+    uint32_t c = (uint32_t)v;
+    return (m->cat_bits[n->u.cat_off + (c >> 5)] >> (c & 31)) & 1u;
+}
+
+#endif
