@@ -4,6 +4,10 @@
  * (2005, eq. 22 for the likelihood); Fader & Hardie (2013) for Gamma-Gamma. See docs/clv.md. */
 #include <math.h>
 
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
 #include "clv_impl.h"
 
 /* Valid history: finite, 0 <= t_x <= T, x >= 0. */
@@ -105,13 +109,77 @@ ulm_status ulm_bgnbd_expected_new(const ulm_bgnbd *m, double t, double *out) {
 
 /* ---- Pareto/NBD ------------------------------------------------------------------------------ */
 
+/* G = 2F1(a, b; a+1; z) and dG/da (c = a+1 moving with a), dG/db, dG/dz in out[0..4] (out[3] = 0).
+ * Near z = 1 the series needs ~1/(1-z) terms, so there the 1-z connection formula (Abramowitz &
+ * Stegun 15.3.6 with c = a+1) is used:
+ *   G = Gamma(a+1) Gamma(1-b) / Gamma(a+1-b) z^-a + (1-z)^(1-b) a/(b-1) 2F1(1, a+1-b; 2-b; 1-z),
+ * with Gamma(1-b) = pi / (sin(pi b) Gamma(b)); needs a+1-b > 0. At integer b the two terms are
+ * singular with opposite signs: near there G is interpolated in b from points 0.01-0.03 away. */
+static ulm_status hyp_a1_connect(double a, double b, double z, double out[5]);
+static ulm_status hyp_a1_grad(double a, double b, double z, double out[5]) {
+    if (z <= 0.9 || !(a + 1 - b > 0)) return ulm__hyp2f1_grad(a, b, a + 1, z, out);
+    double bi = floor(b + 0.5);
+    if (fabs(b - bi) < 0.01) {
+        /* Cubic (Lagrange) interpolation in b through bi -0.03, -0.01, +0.01, +0.03, where the
+         * cancellation costs at most ~1e-10: the interpolation error is ~1e-8 relative. */
+        static const double node[4] = {-0.03, -0.01, 0.01, 0.03};
+        double v[4][5], t = b - bi;
+        for (int j = 0; j < 4; j++) {
+            ulm_status s = hyp_a1_connect(a, bi + node[j], z, v[j]);
+            if (s != ULM_OK) return s;
+        }
+        for (int k = 0; k < 5; k++) out[k] = 0;
+        for (int j = 0; j < 4; j++) {
+            double L = 1, dL = 0; /* basis polynomial and its derivative at t */
+            for (int m = 0; m < 4; m++) {
+                if (m == j) continue;
+                double q = 1 / (node[j] - node[m]);
+                dL = dL * (t - node[m]) * q + L * q;
+                L *= (t - node[m]) * q;
+            }
+            out[0] += L * v[j][0];
+            out[1] += L * v[j][1];
+            out[2] += dL * v[j][0]; /* dG/db from the interpolant of G itself */
+            out[4] += L * v[j][4];
+        }
+        return out[0] > 0 ? ULM_OK : ULM_ERR_RANGE;
+    }
+    return hyp_a1_connect(a, b, z, out);
+}
+
+/* The connection formula itself (b not an integer). */
+static ulm_status hyp_a1_connect(double a, double b, double z, double out[5]) {
+    double y = 1 - z, f[5];
+    ulm_status s = ulm__hyp2f1_grad(1, a + 1 - b, 2 - b, y, f);
+    if (s != ULM_OK) return s;
+    double sn = sin(M_PI * b);
+    double l1 = ulm_lgamma(a + 1) + log(M_PI) - log(fabs(sn)) - ulm_lgamma(b) - ulm_lgamma(a + 1 - b) - a * log(z);
+    double t1 = (sn > 0 ? 1 : -1) * exp(l1);
+    double pre = exp((1 - b) * log(y)) * a / (b - 1), t2 = pre * f[0];
+    /* d ln|T1|: da: psi(a+1) - psi(a+1-b) - ln z; db: psi(a+1-b) - psi(1-b), psi(1-b) = psi(b) + pi cot(pi b). */
+    double ps1b = ulm_digamma(b) + M_PI * cos(M_PI * b) / sn;
+    double t1a = t1 * (ulm_digamma(a + 1) - ulm_digamma(a + 1 - b) - log(z));
+    double t1b = t1 * (ulm_digamma(a + 1 - b) - ps1b);
+    double t1z = -t1 * a / z;
+    /* T2 = pre F(1, a+1-b; 2-b; y): d pre/da = pre/a, d pre/db = pre (-ln y - 1/(b-1)), d pre/dz = -pre (1-b)/y. */
+    double t2a = t2 / a + pre * f[2];
+    double t2b = t2 * (-log(y) - 1 / (b - 1)) + pre * (-f[2] - f[3]);
+    double t2z = t2 * (b - 1) / y - pre * f[4];
+    out[0] = t1 + t2;
+    out[1] = t1a + t2a;
+    out[2] = t1b + t2b;
+    out[3] = 0;
+    out[4] = t1z + t2z;
+    return isfinite(out[0]) && out[0] > 0 ? ULM_OK : ULM_ERR_RANGE;
+}
+
 /* ln H(t) = ln 2F1(A, B; A+1; z_t) - A ln(kappa + t) of the note's eq. 22, with d lnH / d(r, alpha,
  * s, beta) in dh (when non-NULL). */
 static ulm_status pn_lnh(const ulm_pnbd *m, double x, double t, double *lh, double dh[4]) {
     double r = m->r, al = m->alpha, s = m->s, be = m->beta, A = r + s + x, f[5];
     int ge = al >= be;
     double kap = ge ? al : be, B = ge ? s + 1 : r + x, z = ge ? (al - be) / (al + t) : (be - al) / (be + t);
-    ulm_status st = ulm__hyp2f1_grad(A, B, A + 1, z, f);
+    ulm_status st = hyp_a1_grad(A, B, z, f);
     if (st != ULM_OK) return st;
     *lh = log(f[0]) - A * log(kap + t);
     if (dh) {

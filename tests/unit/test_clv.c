@@ -250,3 +250,21 @@ ULM_TEST(clv_bad_inputs) {
     ASSERT_EQ_INT(rep.n_excluded, 3);
     return 0;
 }
+
+ULM_TEST(clv_pnbd_near_one) {
+    /* Where 2F1's argument nears 1 (beta >> alpha) the likelihood switches to the 1-z connection
+     * formula: it must agree with the series just below the switch and keep exact gradients. */
+    double p[][4] = {{0.7, 1.0, 0.8, 2000}, {0.7, 3000, 0.8, 1.0}, {0.7, 1.0, 1.0, 2000}, {1.0, 1.0, 0.5, 40}};
+    double hist[][3] = {{0, 0, 30}, {3, 20, 30}, {12, 29, 30}};
+    for (int k = 0; k < 4; k++)
+        for (int h = 0; h < 3; h++) ASSERT_EQ_INT(grad_check4(pn_ll, p[k], hist[h][0], hist[h][1], hist[h][2]), 0);
+    /* Continuity across the switch at z = 0.9: z = (beta - alpha)/(beta + t) for alpha < beta. */
+    ulm_pnbd a = {0.7, 1.0, 0.8, 0}, b = a;
+    a.beta = (0.9 * 30 + 1.0) / (1 - 0.9) - 1e-6; /* T = 30: z just below 0.9 at t = T */
+    b.beta = a.beta + 2e-6;
+    double la, lb;
+    ASSERT_STATUS(ulm_pnbd_loglik(&a, 2, 10, 30, &la, NULL), ULM_OK);
+    ASSERT_STATUS(ulm_pnbd_loglik(&b, 2, 10, 30, &lb, NULL), ULM_OK);
+    ASSERT_NEAR(la, lb, 1e-8);
+    return 0;
+}

@@ -13,7 +13,7 @@ typedef struct ulm__bfgs_result {
     double f;         /* objective at the returned x */
     double gmax;      /* max |g| there */
     int iterations;
-    int converged;    /* gmax <= grad_tol */
+    int converged;    /* gmax <= grad_tol, or no descent possible with gmax <= 100 grad_tol */
 } ulm__bfgs_result;
 
 /* Minimises fn from x[0..n) (n <= ULM__BFGS_MAX_DIM) in place with BFGS on the inverse Hessian, a

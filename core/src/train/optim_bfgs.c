@@ -27,7 +27,7 @@ int ulm__bfgs(int n, double *x, ulm__objective fn, void *ud, int max_iter, doubl
     if (n < 1 || n > ULM__BFGS_MAX_DIM) return -1;
     if (fn(ud, x, &f, g) != 0) return -1;
     set_identity(n, H, 1);
-    int fresh = 1, stalls = 0, it;
+    int fresh = 1, stalls = 0, it, stalled = 0;
     for (it = 0; it < max_iter; it++) {
         if (max_abs(n, g) <= grad_tol) break;
         double slope = 0;
@@ -54,7 +54,10 @@ int ulm__bfgs(int n, double *x, ulm__objective fn, void *ud, int max_iter, doubl
             }
         }
         if (!ok) {
-            if (fresh || ++stalls > 2) break; /* even steepest descent cannot improve: done */
+            if (fresh || ++stalls > 2) { /* even steepest descent cannot improve: done */
+                stalled = 1;
+                break;
+            }
             set_identity(n, H, 1);
             fresh = 1;
             continue;
@@ -84,11 +87,15 @@ int ulm__bfgs(int n, double *x, ulm__objective fn, void *ud, int max_iter, doubl
                 for (int j = 0; j < n; j++)
                     H[i * n + j] += -rho * (Hy[i] * s[j] + s[i] * Hy[j]) + (rho * rho * yHy + rho) * s[i] * s[j];
         }
-        if (f == fprev && max_abs(n, s) < 1e-15) break;
+        if (f == fprev && max_abs(n, s) < 1e-15) {
+            stalled = 1;
+            break;
+        }
     }
     res->f = f;
     res->gmax = max_abs(n, g);
     res->iterations = it;
-    res->converged = res->gmax <= grad_tol;
+    /* A stall with a gradient near tolerance is the rounding floor of f: converged as well. */
+    res->converged = res->gmax <= grad_tol || (stalled && res->gmax <= 100 * grad_tol);
     return 0;
 }
