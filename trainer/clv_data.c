@@ -386,3 +386,71 @@ ulm_status ulm_clv_summarise(const ulm_clv_tx *tx, int64_t cal_end, int64_t end,
     }
     return ULM_OK;
 }
+
+ulm_status ulm_clv_summary_load(const char *path, ulm_clv_summary *s, ulm_dict *names, ulm_diag *diag) {
+    memset(s, 0, sizeof *s);
+    char *buf;
+    size_t len;
+    ulm_status st = ulm_file_read(path, true, &buf, &len, diag);
+    if (st != ULM_OK) return st;
+    size_t lines = 1;
+    for (size_t i = 0; i < len; i++) lines += buf[i] == '\n';
+    s->cust = malloc(lines * sizeof *s->cust);
+    double **cols[] = {&s->x, &s->t_x, &s->T, &s->zbar, &s->first, &s->holdout};
+    for (int k = 0; k < 6; k++) *cols[k] = calloc(lines, sizeof(double));
+    for (int k = 0; k < 6; k++)
+        if (!*cols[k] || !s->cust) {
+            free(buf);
+            ulm_clv_summary_free(s);
+            return cfail(diag, ULM_ERR_NOMEM, "out of memory");
+        }
+    char *line = buf, *end = buf + len, *f[64];
+    size_t fl[64];
+    char *nl = memchr(line, '\n', len);
+    size_t l0 = nl ? (size_t)(nl - line) : len;
+    char delim = memchr(line, ',', l0) ? ',' : memchr(line, '\t', l0) ? '\t' : ' ';
+    if (nl) *nl = 0;
+    if (l0 && line[l0 - 1] == '\r') line[l0 - 1] = 0;
+    int nf = split(line, delim, f, fl, 64), col[5] = {-1, -1, -1, -1, -1};
+    static const char *names_[5][4] = {{"id", "customer", "customer_id", NULL}, {"x", "frequency", NULL, NULL},
+                                       {"t_x", "recency", NULL, NULL}, {"t", NULL, NULL, NULL},
+                                       {"zbar", "monetary_value", NULL, NULL}};
+    for (int k = 0; k < 5; k++)
+        for (int c = 0; c < nf && col[k] < 0; c++)
+            for (int j = 0; names_[k][j] && col[k] < 0; j++)
+                if (same(f[c], fl[c], names_[k][j])) col[k] = c;
+    if (col[1] < 0 || col[2] < 0 || col[3] < 0) {
+        free(buf);
+        ulm_clv_summary_free(s);
+        return cfail(diag, ULM_ERR_PARSE, "%s: a summary needs columns x (or frequency), t_x (or recency) and T", path);
+    }
+    line = nl ? nl + 1 : end;
+    int lineno = 1;
+    while (line < end) {
+        char *e = memchr(line, '\n', (size_t)(end - line));
+        if (!e) e = end;
+        *e = 0;
+        lineno++;
+        size_t ll = (size_t)(e - line);
+        if (ll && line[ll - 1] == '\r') line[--ll] = 0;
+        char *cur = line;
+        line = e + 1;
+        if (!ll) continue;
+        nf = split(cur, delim, f, fl, 64);
+        double v[5] = {0};
+        for (int k = 1; k < 5; k++) {
+            if (col[k] < 0) continue;
+            if (col[k] >= nf || !ulm_parse_number(f[col[k]], fl[col[k]], &v[k])) {
+                free(buf);
+                ulm_clv_summary_free(s);
+                return cfail(diag, ULM_ERR_PARSE, "%s:%d: cannot read column %d", path, lineno, col[k] + 1);
+            }
+        }
+        size_t i = s->n++;
+        /* Without an id column, customers are their row numbers (1-based) and names stays empty. */
+        s->cust[i] = col[0] >= 0 && col[0] < nf ? ulm_dict_intern(names, f[col[0]], fl[col[0]], NULL) : (uint32_t)i;
+        s->x[i] = v[1], s->t_x[i] = v[2], s->T[i] = v[3], s->zbar[i] = v[4];
+    }
+    free(buf);
+    return ULM_OK;
+}

@@ -46,6 +46,9 @@ typedef struct ulm_clv_summary {
 ulm_status ulm_clv_summarise(const ulm_clv_tx *tx, int64_t cal_end, int64_t end, double unit_days,
                              ulm_clv_summary *s, ulm_diag *diag);
 void ulm_clv_summary_free(ulm_clv_summary *s);
+/* Reads a ready summary table (header: [ID|customer,] x|frequency, t_x|recency, T[, zbar|monetary_value],
+ * already in the model's time unit), as the CDNOW summary files are. Ids go into names (none: row numbers). */
+ulm_status ulm_clv_summary_load(const char *path, ulm_clv_summary *s, ulm_dict *names, ulm_diag *diag);
 
 /* Parses a date (the formats above) into days since 1970-01-01. */
 bool ulm_clv_parse_day(const char *s, size_t len, int64_t *day);

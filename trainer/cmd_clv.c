@@ -26,6 +26,7 @@ static const char usage[] =
     "  --out FILE               predict: write the rows here (default stdout)\n"
     "  --map customer=COL,date=COL,value=COL   column names (or 1-based indices with --no-header)\n"
     "  --no-header              the table has no header line\n"
+    "  --summary                the input is a ready per-customer table (x, t_x, T[, zbar]) in its own unit\n"
     "  --strict                 exit 1 when an optimiser does not converge\n"
     "  --json                   JSON output (predict: JSON Lines)\n";
 
@@ -44,6 +45,7 @@ typedef struct clv_run {
     ulm_sb warn; /* JSON list items of warnings */
     int nwarn;
     size_t single;
+    bool summary; /* input was a ready (x, t_x, T) table */
 } clv_run;
 
 /* Records a warning: on stderr now, and for the JSON "warnings" list. */
@@ -98,8 +100,21 @@ static int prepare(clv_run *r, const char *sub, const char *path, ulm_opt *opts,
         ulm_errorf("clv", "--holdout-end: cannot read the date '%s' (YYYY-MM-DD)", he);
         return ULM_EXIT_USAGE;
     }
-    ulm_status s = ulm_clv_tx_load(path, ulm_opt_get(opts, no, "map"), ulm_opt_get(opts, no, "no-header") != NULL,
-                                   &r->tx, &d);
+    ulm_status s;
+    if (ulm_opt_get(opts, no, "summary")) {
+        if (strcmp(sub, "eval") == 0 || ce || he) {
+            ulm_errorf("clv", "--summary input has no dates: fit or predict only, without --calibration-end");
+            return ULM_EXIT_USAGE;
+        }
+        ulm_dict_init(&r->tx.names);
+        s = ulm_clv_summary_load(path, &r->s, &r->tx.names, &d);
+        r->summary = true;
+        r->unit = 1; /* the table's own unit */
+        r->tx.first_day = r->tx.last_day = r->cal_end = r->end = 0;
+        if (s == ULM_OK) goto fit;
+    } else {
+        s = ulm_clv_tx_load(path, ulm_opt_get(opts, no, "map"), ulm_opt_get(opts, no, "no-header") != NULL, &r->tx, &d);
+    }
     if (s != ULM_OK) {
         ulm_errorf("clv", "%s", d.message);
         return ULM_EXIT_FAIL;
@@ -124,6 +139,7 @@ static int prepare(clv_run *r, const char *sub, const char *path, ulm_opt *opts,
         warn(r, m);
     }
     s = ulm_clv_summarise(&r->tx, r->cal_end, r->end, r->unit, &r->s, &d);
+fit:
     if (s == ULM_OK) s = ulm_clv_groups_build(r->s.x, r->s.t_x, r->s.T, r->s.n, &r->g, &d);
     if (s != ULM_OK) {
         ulm_errorf("clv", "%s", d.message);
@@ -147,6 +163,9 @@ static int prepare(clv_run *r, const char *sub, const char *path, ulm_opt *opts,
         }
         if (!r->rpn.converged) warn(r, "Pareto/NBD: the optimiser stopped before convergence; the best point is reported");
     }
+    bool any_spend = false;
+    for (size_t i = 0; i < r->s.n && !any_spend; i++) any_spend = r->s.zbar[i] != 0;
+    if (r->summary && !any_spend) return 0; /* a summary without spend: no Gamma-Gamma, nothing to warn about */
     s = ulm_gg_fit(r->s.x, r->s.zbar, r->s.n, &fp, &r->gg, &r->rgg, &d);
     if (s == ULM_OK) {
         r->has_gg = true;
@@ -211,8 +230,11 @@ static void json_head(ulm_sb *b, const clv_run *r, const char *path) {
 static void text_params(const clv_run *r) {
     char c0[16];
     ulm_clv_format_day(r->cal_end, c0);
-    printf("%zu customers (calibration to %s, unit %s; %zu distinct histories, %zu single-purchase)\n", r->s.n, c0,
-           r->unit == 7 ? "week" : "day", r->g.n, r->single);
+    if (r->summary)
+        printf("%zu customers (summary table; %zu distinct histories, %zu single-purchase)\n", r->s.n, r->g.n, r->single);
+    else
+        printf("%zu customers (calibration to %s, unit %s; %zu distinct histories, %zu single-purchase)\n", r->s.n, c0,
+               r->unit == 7 ? "week" : "day", r->g.n, r->single);
     if (r->fit_bg)
         printf("BG/NBD      r %.4f  alpha %.4f  a %.4f  b %.4f  LL %.2f%s\n", r->bg.r, r->bg.alpha, r->bg.a, r->bg.b,
                r->rbg.loglik, r->rbg.converged ? "" : "  (not converged)");
@@ -255,7 +277,7 @@ static int do_predict(clv_run *r, ulm_opt *opts, size_t no) {
     }
     ulm_clv_model m = model_of(r);
     if (!r->has_gg) { /* no spend model: CLV in purchases (E[M] = 1) */
-        m.gg = (ulm_gg){1e9, 1e9 + 1, 1e-9};
+        m.gg = (ulm_gg){1, 2, 1}; /* with zbar passed as 0: E[M] = p gamma / (q - 1) = 1 */
         warn(r, "no spend model: expected_spend and clv are reported as 1 and expected purchases");
     }
     ulm_sb b = {0};
@@ -264,12 +286,15 @@ static int do_predict(clv_run *r, ulm_opt *opts, size_t no) {
     for (size_t i = 0; i < r->s.n; i++) {
         ulm_clv_pred p;
         uint32_t len;
-        const char *id = ulm_dict_str(&r->tx.names, r->s.cust[i], &len);
-        if (ulm_clv_predict(&m, r->s.x[i], r->s.t_x[i], r->s.T[i], r->s.zbar[i], horizon, period, disc, &p) != ULM_OK) {
+        char rowid[24];
+        const char *id = rowid;
+        if (r->tx.names.n) id = ulm_dict_str(&r->tx.names, r->s.cust[i], &len);
+        else len = (uint32_t)snprintf(rowid, sizeof rowid, "%zu", i + 1);
+        if (ulm_clv_predict(&m, r->s.x[i], r->s.t_x[i], r->s.T[i], r->has_gg ? r->s.zbar[i] : 0, horizon, period, disc,
+                            &p) != ULM_OK) {
             failed++;
             continue;
         }
-        if (!r->has_gg) p.expected_spend = 1;
         if (r->json) {
             ulm_sb_printf(&b, "{\"customer\":");
             ulm_sb_json_str(&b, id, len);
@@ -437,7 +462,8 @@ int ulm_cmd_clv(int argc, char **argv) {
     ulm_opt opts[] = {{"calibration-end", true, NULL}, {"holdout-end", true, NULL}, {"time-unit", true, NULL},
                       {"model", true, NULL},           {"horizon", true, NULL},     {"period", true, NULL},
                       {"discount", true, NULL},        {"out", true, NULL},         {"map", true, NULL},
-                      {"no-header", false, NULL},      {"strict", false, NULL},     {"json", false, NULL}};
+                      {"no-header", false, NULL},      {"strict", false, NULL},     {"json", false, NULL},
+                      {"summary", false, NULL}};
     size_t no = sizeof opts / sizeof opts[0];
     ulm_args a;
     int rc = ulm_args_parse(&a, argc, argv, opts, no, usage);

@@ -97,7 +97,7 @@ static ulm_status fit_multi(int dim, ulm__objective fn, void *ud, const double s
             for (int i = 0; i < dim; i++) best[i] = th[i];
             any = 1;
         }
-        if (br.converged && k >= 1) break; /* two starts agreeing is the usual case; stop early */
+        if (br.converged) break; /* later starts are for fits that stall */
     }
     if (!any) return ulm__fail(diag, ULM_ERR_RANGE, "", 0, "%s: the likelihood cannot be evaluated at any start", what);
     rep->grad_norm = bestr.gmax;
@@ -116,6 +116,12 @@ static int fit_starts(const ulm_fit_params *fp) {
 typedef struct bg_ctx {
     const ulm_clv_groups *g;
     double wsum;
+    /* Optional: the distinct values of t_x and T (day-granular data has few) with, per group, the
+     * index of its t_x and T there, so each evaluation takes one log per distinct value. */
+    size_t nv;
+    const double *val;
+    const uint32_t *itx, *iT;
+    double *lv, *iv; /* scratch: log(alpha + v), 1/(alpha + v) */
 } bg_ctx;
 
 /* -lnL / N and its gradient on (ln r, ln alpha, ln a, ln b); x-only terms once per distinct x. */
@@ -125,6 +131,10 @@ static int bg_objective(void *ud, const double *th, double *f, double *grad) {
     double r = exp(th[0]), al = exp(th[1]), a = exp(th[2]), b = exp(th[3]);
     if (!(r > 0 && al > 0 && a > 0 && b > 0 && isfinite(r) && isfinite(al) && isfinite(a) && isfinite(b))) return 1;
     double ll = 0, dr = 0, dal = 0, da = 0, db = 0, lal = log(al), la = log(a);
+    for (size_t k = 0; k < c->nv; k++) {
+        c->lv[k] = log(al + c->val[k]);
+        c->iv[k] = 1 / (al + c->val[k]);
+    }
     double lgr = ulm_lgamma(r), lgab = ulm_lgamma(a + b), lgb = ulm_lgamma(b);
     double psr = ulm_digamma(r), psab = ulm_digamma(a + b), psb = ulm_digamma(b);
     size_t i = 0;
@@ -136,19 +146,28 @@ static int bg_objective(void *ud, const double *th, double *f, double *grad) {
         /* Sums over the block of this x: weights, and the log-sum-exp parts. */
         double W = 0, L = 0, Sr = 0, Sal = 0, S4 = 0;
         for (; i < g->n && g->x[i] == x; i++) {
-            double w = g->w[i], lT = log(al + g->T[i]), u = -(r + x) * lT;
+            double w = g->w[i], lT, iT, lt = 0, it = 0;
+            if (c->nv) {
+                lT = c->lv[c->iT[i]], iT = c->iv[c->iT[i]];
+                if (x > 0) lt = c->lv[c->itx[i]], it = c->iv[c->itx[i]];
+            } else {
+                lT = log(al + g->T[i]), iT = 1 / (al + g->T[i]);
+                if (x > 0) lt = log(al + g->t_x[i]), it = 1 / (al + g->t_x[i]);
+            }
+            double u = -(r + x) * lT;
             W += w;
             if (x > 0) {
-                double lt = log(al + g->t_x[i]), v = la - lbx - (r + x) * lt;
-                double l = ulm__logaddexp(u, v), w3 = exp(u - l), w4 = exp(v - l);
+                /* l = log(e^u + e^v); w3 = e^(u-l), w4 = 1 - w3, with one exp and one log1p. */
+                double v = la - lbx - (r + x) * lt, d = v - u, e = exp(-fabs(d));
+                double l = (d > 0 ? v : u) + log1p(e), w3 = d > 0 ? e / (1 + e) : 1 / (1 + e), w4 = 1 - w3;
                 L += w * l;
                 Sr += w * (w3 * lT + w4 * lt);
-                Sal += w * (w3 / (al + g->T[i]) + w4 / (al + g->t_x[i]));
+                Sal += w * (w3 * iT + w4 * it);
                 S4 += w * w4;
             } else {
                 L += w * u;
                 Sr += w * lT;
-                Sal += w / (al + g->T[i]);
+                Sal += w * iT;
             }
         }
         ll += W * c0 + L;
@@ -163,6 +182,49 @@ static int bg_objective(void *ud, const double *th, double *f, double *grad) {
     grad[2] = -da * a / c->wsum;
     grad[3] = -db * b / c->wsum;
     return isfinite(*f) && isfinite(grad[0]) && isfinite(grad[1]) && isfinite(grad[2]) && isfinite(grad[3]) ? 0 : 1;
+}
+
+/* Orders doubles ascending. */
+static int cmp_double(const void *pa, const void *pb) {
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return a < b ? -1 : a > b;
+}
+
+/* Binary search for v in the sorted distinct values. */
+static uint32_t find_value(const double *val, size_t n, double v) {
+    size_t lo = 0, hi = n;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (val[mid] <= v) lo = mid;
+        else hi = mid;
+    }
+    return (uint32_t)lo;
+}
+
+/* Fills c's distinct-value cache when the t_x and T values repeat enough to pay (fewer distinct
+ * values than a quarter of the groups); on any allocation failure leaves c without it. */
+static void distinct_values(const ulm_clv_groups *g, double **val, uint32_t **idx, double **scratch, bg_ctx *c) {
+    size_t n = g->n;
+    if (n < 64) return;
+    double *v = malloc(2 * n * sizeof *v);
+    if (!v) return;
+    for (size_t i = 0; i < n; i++) v[i] = g->t_x[i], v[n + i] = g->T[i];
+    qsort(v, 2 * n, sizeof *v, cmp_double);
+    size_t k = 0;
+    for (size_t i = 0; i < 2 * n; i++)
+        if (k == 0 || v[i] != v[k - 1]) v[k++] = v[i];
+    uint32_t *ix = malloc(2 * n * sizeof *ix);
+    double *sc = malloc(2 * k * sizeof *sc);
+    if (k * 4 > n || !ix || !sc) {
+        free(v), free(ix), free(sc);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ix[i] = find_value(v, k, g->t_x[i]);
+        ix[n + i] = find_value(v, k, g->T[i]);
+    }
+    *val = v, *idx = ix, *scratch = sc;
+    c->nv = k, c->val = v, c->itx = ix, c->iT = ix + n, c->lv = sc, c->iv = sc + k;
 }
 
 /* Sums of weights, w x, w T over the groups; fails when there is nothing to fit. */
@@ -190,17 +252,21 @@ ulm_status ulm_bgnbd_fit(const ulm_clv_groups *g, const ulm_fit_params *fp, ulm_
     double W, X, TT;
     ulm_status s = group_stats(g, &W, &X, &TT, diag);
     if (s != ULM_OK) return s;
-    bg_ctx c = {g, W};
+    bg_ctx c = {g, W, 0, NULL, NULL, NULL, NULL, NULL};
+    double *val = NULL, *scratch = NULL;
+    uint32_t *idx = NULL;
+    distinct_values(g, &val, &idx, &scratch, &c);
     /* alpha is a time scale: the mean purchase rate r/alpha starts at sum x / sum T. */
     double la = log(TT / X);
     const double starts[3][4] = {{0, la, 0, 0}, {log(0.3), la + log(0.3), log(0.8), log(2.5)},
                                  {log(3.0), la + log(3.0), log(2.0), log(8.0)}};
     double th[4];
     s = fit_multi(4, bg_objective, &c, starts, fit_starts(fp), fp, th, rep, diag, "BG/NBD");
+    double f = NAN, gr[4];
+    if (s == ULM_OK) bg_objective(&c, th, &f, gr);
+    free(val), free(idx), free(scratch);
     if (s != ULM_OK) return s;
     *out = (ulm_bgnbd){exp(th[0]), exp(th[1]), exp(th[2]), exp(th[3])};
-    double f, gr[4];
-    bg_objective(&c, th, &f, gr);
     rep->loglik = -f * W;
     rep->n_used = g->n_customers;
     return ULM_OK;
@@ -235,7 +301,7 @@ ulm_status ulm_pnbd_fit(const ulm_clv_groups *g, const ulm_fit_params *fp, ulm_p
     double W, X, TT;
     ulm_status s = group_stats(g, &W, &X, &TT, diag);
     if (s != ULM_OK) return s;
-    bg_ctx c = {g, W};
+    bg_ctx c = {g, W, 0, NULL, NULL, NULL, NULL, NULL};
     double la = log(TT / X), lb = log(TT / W);
     const double starts[3][4] = {{0, la, 0, lb}, {log(0.5), la + log(0.5), log(0.5), lb},
                                  {log(2.0), la + log(2.0), log(2.0), lb + log(2.0)}};
