@@ -19,6 +19,7 @@ static const command commands[] = {
     {"eval", ulm_cmd_eval, "train on one CSV and measure on another (ulm eval churn)"},
     {"inspect", ulm_cmd_inspect, "list a bundle's or store's sections and metadata, verify checksums"},
     {"version", ulm_cmd_version, "print the version and the compute backends of this build"},
+    {"clv", ulm_cmd_clv, "customer lifetime value: BG/NBD, Pareto/NBD, Gamma-Gamma fit, predict, holdout eval"},
 };
 
 static void usage(FILE *f) {

@@ -15,5 +15,6 @@
 #include "ulm_events.h"
 #include "ulm_model.h"
 #include "ulm_recs.h"
+#include "ulm_clv.h"
 
 #endif
