@@ -9,5 +9,7 @@ int ulm_cmd_train(int argc, char **argv);
 int ulm_cmd_recommend(int argc, char **argv);
 int ulm_cmd_inspect(int argc, char **argv);
 int ulm_cmd_version(int argc, char **argv);
+int ulm_cmd_eval(int argc, char **argv);
+int ulm_cmd_tune(int argc, char **argv);
 
 #endif

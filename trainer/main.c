@@ -17,6 +17,8 @@ static const command commands[] = {
     {"train", ulm_cmd_train, "train models from an event store and export a model bundle (.ulm)"},
     {"recommend", ulm_cmd_recommend, "top-K recommendations for a user from a model bundle"},
     {"inspect", ulm_cmd_inspect, "list a bundle's or store's sections and metadata, verify checksums"},
+    {"eval", ulm_cmd_eval, "offline ranking metrics of a recommender (`ulm eval recs`)"},
+    {"tune", ulm_cmd_tune, "choose a recommender's parameters on a validation split (`ulm tune recs`)"},
     {"version", ulm_cmd_version, "print the version and the compute backends of this build"},
 };
 
