@@ -31,7 +31,8 @@ static const char tune_usage[] =
     "Carves a validation split (20% of each user's training items, --seed) from the training data,\n"
     "tries a small grid of the algorithm's main parameter(s) on it, picks the best NDCG@10, retrains\n"
     "on all training data and evaluates once on the test data. The test data never guides the choice.\n"
-    "Grids: ease lambda 50..3200; als reg x alpha; itemknn neighbours; bpr lr; others: none.\n"
+    "Grids: ease lambda 50..3200; als reg 0.1..200 x alpha 0.5..4; itemknn neighbours 20..200;\n"
+    "bpr lr 0.01..0.1; others: none.\n"
     "Accepts the options of `ulm eval recs`.\n";
 
 /* Parses "10,20" into ks (at most 8, each >= 1). */
@@ -177,8 +178,8 @@ static int run(int argc, char **argv, bool tune) {
             break;
         }
         case ULM_REC_ALS: {
-            float g[] = {0.01f, 0.1f, 1.0f, 10.0f}, h[] = {1, 5, 20};
-            na = 4, nb = 3;
+            float g[] = {0.1f, 1.0f, 10.0f, 50.0f, 200.0f}, h[] = {0.5f, 1, 4};
+            na = 5, nb = 3;
             memcpy(grid_a, g, sizeof g);
             memcpy(grid_b, h, sizeof h);
             break;

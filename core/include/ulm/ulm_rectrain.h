@@ -125,8 +125,9 @@ typedef struct ulm_rec_params {
     uint32_t cold_events; /* hybrid: users with fewer training items get the cold blend */
 } ulm_rec_params;
 
-/* Defaults for algo: 64 factors, 15 iterations, reg 0.01, alpha 10, 3 CG steps, lambda 200,
- * 100 neighbours, BM25 (k1 1.2, b 0.75), lr 0.05, seed 42, 1 thread. @since 0.2 */
+/* Defaults for algo: 64 factors, 15 iterations (BPR: 100 epochs), reg 0.01, alpha 10, 3 CG steps,
+ * lambda 200, 20 neighbours (EASE: 100 kept per item), cosine (BM25 k1 1.2, b 0.75 when
+ * chosen), lr 0.05, seed 42, 1 thread. @since 0.2 */
 ULM_API ulm_rec_params ulm_rec_params_init(ulm_rec_algo algo);
 /* "pop", "itemknn", "als", "bpr", "ease", "content", "hybrid"; NULL for anything else. */
 ULM_API const char *ulm_rec_algo_name(int algo);

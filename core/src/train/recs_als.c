@@ -29,9 +29,24 @@ typedef struct als_half {
     size_t scratch_per;
 } als_half;
 
-/* out = G v for the f x f symmetric matrix G. */
+/* out = G v for the f x f symmetric matrix G, as a sum of G's rows scaled by v (column blocks of
+ * 16 kept in registers: no horizontal reductions, which dominate 64-long dot products). */
 static inline void gemv_sym(const float *g, const float *v, float *out, uint32_t f) {
-    for (uint32_t i = 0; i < f; i++) out[i] = ulm__dot(g + (size_t)i * f, v, f);
+    uint32_t c = 0;
+    for (; c + 16 <= f; c += 16) {
+        float acc[16] = {0};
+        for (uint32_t j = 0; j < f; j++) {
+            const float *row = g + (size_t)j * f + c;
+            float vj = v[j];
+            for (int l = 0; l < 16; l++) acc[l] += vj * row[l];
+        }
+        memcpy(out + c, acc, sizeof acc);
+    }
+    for (; c < f; c++) {
+        float acc = 0;
+        for (uint32_t j = 0; j < f; j++) acc += v[j] * g[(size_t)j * f + c];
+        out[c] = acc;
+    }
 }
 
 /* A few CG steps on one row, warm-started from x (Takacs et al. 2011, Algorithm 2). */
@@ -104,6 +119,12 @@ static void half_task(void *arg, unsigned t) {
 /* gram = Y^T Y + reg I for Y with n rows. */
 static void gram_of(const ulm_linalg *la, const float *y, size_t n, uint32_t f, float reg, float *gram) {
     la->sgemm(la->ud, true, false, f, f, n, 1.0f, y, f, y, f, 0.0f, gram, f);
+    /* Exactly symmetric (a blocked GEMM may round the two triangles differently). */
+    for (uint32_t i = 0; i < f; i++)
+        for (uint32_t j = i + 1; j < f; j++) {
+            float a = 0.5f * (gram[(size_t)i * f + j] + gram[(size_t)j * f + i]);
+            gram[(size_t)i * f + j] = gram[(size_t)j * f + i] = a;
+        }
     for (uint32_t l = 0; l < f; l++) gram[(size_t)l * f + l] += reg;
 }
 

@@ -186,8 +186,8 @@ ulm_rec_params ulm_rec_params_init(ulm_rec_algo algo) {
     p.alpha = 10.0f;
     p.cg_steps = 3;
     p.lambda = 200.0f;
-    p.neighbours = 100;
-    p.weighting = ULM_KNN_BM25;
+    p.neighbours = algo == ULM_REC_EASE ? 100 : 20;
+    p.weighting = ULM_KNN_NONE;
     p.bm25_k1 = 1.2f;
     p.bm25_b = 0.75f;
     p.lr = 0.05f;

@@ -4,7 +4,8 @@
  * Weighting follows the information-retrieval reading used by the implicit library's
  * TFIDF/BM25 recommenders: items are documents, users are terms. TF-IDF: sqrt(r) * idf(u);
  * BM25: r (k1 + 1) / (r + k1 (1 - b + b len_i / avg_len)) * idf(u), idf(u) = log(n_items) -
- * log(1 + df_u). Similarity is the dot product of weighted item vectors (cosine: of unit ones),
+ * log(1 + df_u). Similarity is the cosine of raw or TF-IDF weighted item vectors, and the plain
+ * dot product of BM25 weighted ones (BM25 normalises lengths itself),
  * optionally shrunk as s * n / (n + shrink) by the co-occurrence count n. */
 #include <ctype.h>
 #include <math.h>
@@ -199,7 +200,7 @@ ulm_status ulm__train_knn(const ulm_imatrix *x, const ulm_rec_params *p, const u
         free(norm);
     }
     refresh_t_data(&w);
-    if (p->weighting == ULM_KNN_NONE) normalise_columns(&w);
+    if (p->weighting != ULM_KNN_BM25) normalise_columns(&w); /* cosine over raw or TF-IDF weights */
     ulm_status s = knn_engine(&w, p->neighbours, p->shrink, p->threads, la, m, diag);
     free(w.data);
     free(w.t_data);
