@@ -197,9 +197,9 @@ void ulm_recs_input_free(ulm_recs_input *in) {
     ulm_imatrix_free(&in->test);
     ulm_dict_free(&in->users);
     ulm_dict_free(&in->items);
-    if (in->from_store) ulm_events_free(&in->ev);
-    if (in->item_text)
+    if (in->item_text) /* before the events: their item count bounds the text array */
         for (uint32_t i = 0; i < in->ev.items.n; i++) free(in->item_text[i]);
+    if (in->from_store) ulm_events_free(&in->ev);
     free(in->item_text);
     free(in->item_text_len);
     memset(in, 0, sizeof *in);
