@@ -10,6 +10,9 @@ int ulm_cmd_recommend(int argc, char **argv);
 int ulm_cmd_inspect(int argc, char **argv);
 int ulm_cmd_version(int argc, char **argv);
 int ulm_cmd_eval(int argc, char **argv);
+int ulm_cmd_eval_churn(int argc, char **argv);
+int ulm_cmd_eval_recs(int argc, char **argv);
 int ulm_cmd_clv(int argc, char **argv);
+int ulm_cmd_tune(int argc, char **argv);
 
 #endif

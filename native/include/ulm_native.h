@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "ulm/ulm_linalg.h"
 #include "ulm/ulm_status.h"
 
 /* Writes a one-line description of the backend into buf; returns true when it is usable. */
@@ -24,5 +25,11 @@ bool ulm_cuda_describe(char *buf, size_t cap);
 ulm_status ulm_blas_score_rows(const float *rows, size_t n_rows, size_t dim, const float *query, float *out);
 /* The same on the GPU (copies in and out); ULM_ERR_UNSUPPORTED without a device. */
 ulm_status ulm_cuda_score_rows(const float *rows, size_t n_rows, size_t dim, const float *query, float *out);
+
+/* The linalg table for training (ulm_linalg.h): OpenBLAS + pthreads when built with BLAS,
+ * otherwise the reference maths on pthreads. threads >= 1. */
+void ulm_linalg_native(ulm_linalg *out, unsigned threads);
+/* Runs fn(ctx, t) for t < n_tasks, each on its own POSIX thread (ulm_linalg.run). */
+void ulm_native_run(void *ud, unsigned n_tasks, ulm_task_fn fn, void *ctx);
 
 #endif
