@@ -20,6 +20,7 @@
 #include "ulm/ulm_model.h"
 #include "ulm/ulm_recs.h"
 #include "ulm/ulm_status.h"
+#include "shim.h"
 
 /* What a load reports back, at fixed offsets that ulm.mjs reads (DIAG_* there):
  *
@@ -44,11 +45,6 @@ _Static_assert(offsetof(ulm_wasm_diag, section) == 12, "ulm.mjs reads section at
 _Static_assert(offsetof(ulm_wasm_diag, message) == 20, "ulm.mjs reads message at 20");
 _Static_assert(sizeof(ulm_wasm_diag) == 220, "ulm.mjs allocates 220 bytes");
 
-/* A loaded model plus the bundle bytes it borrows, freed together by ulm_wasm_free. */
-typedef struct ulm_wasm_model {
-    ulm_model *model;
-    void *bytes;
-} ulm_wasm_model;
 
 /* Bounded copy that always NUL-terminates, for the fixed-size diag fields. */
 static void copy_str(char *dst, size_t cap, const char *src) {
