@@ -48,6 +48,8 @@ export interface Model {
   meta(key: string): string | null;
   /** Item id of catalogue index i, or null when out of range. */
   itemId(i: number): string | null;
+  /** True when the catalogue has an item with this id. */
+  hasItem(id: string): boolean;
   /** Display name of an item, or null when unknown or the bundle has no names. */
   itemName(id: string | number): string | null;
   /** A known user's purchased item ids, in catalogue order; null for an unknown user. */

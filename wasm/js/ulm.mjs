@@ -274,6 +274,9 @@ class Model {
     return Number.isInteger(i) && i >= 0 && i < 2 ** 32 ? this.#rt.strCall(this.#rt.fn.ulm_wasm_item_id, h, i) : null;
   }
 
+  /** True when the catalogue has an item with this id. */
+  hasItem(id) { return this.#find('ulm_wasm_item_find', idString(id, 'item id')) >= 0; }
+
   /** Display name of an item, or null when the item is unknown or the bundle has no names. */
   itemName(id) {
     const idx = this.#find('ulm_wasm_item_find', idString(id, 'item id'));
