@@ -8,6 +8,8 @@ export interface LoadOptions {
   runtime?: UlmRuntime;
   /** The .wasm to use instead of the file next to ulm.mjs (bytes, or a URL to fetch). */
   wasm?: Uint8Array | ArrayBuffer | URL | string;
+  /** Force the SIMD (true) or plain (false) build; by default the engine's support decides. */
+  simd?: boolean;
 }
 
 export interface Recommendation {
@@ -40,6 +42,8 @@ export class UlmError extends Error {
 
 export interface Model {
   readonly runtime: UlmRuntime;
+  /** Whether the model runs on the SIMD build. */
+  readonly simd: boolean;
   /** Number of items in the catalogue. */
   readonly itemCount: number;
   /** Number of known users (0 when the bundle has no user table). */
@@ -66,4 +70,6 @@ export interface Model {
 }
 
 /** Loads .ulm bundle bytes. Rejects with UlmError when the bundle is malformed, truncated or tampered. */
+/** True when this engine runs WebAssembly SIMD (the plain builds are used otherwise). */
+export function hasSimd(): boolean;
 export function loadModel(bytes: Uint8Array | ArrayBuffer | ArrayBufferView, options?: LoadOptions): Promise<Model>;

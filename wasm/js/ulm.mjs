@@ -12,6 +12,17 @@
 
 const DEFAULT_RUNTIME = 'emscripten';
 const WASM_FILES = { emscripten: 'ulm-em.wasm', wasi: 'ulm-wasi.wasm' };
+const NOSIMD_FILES = { emscripten: 'ulm-em-nosimd.wasm', wasi: 'ulm-wasi-nosimd.wasm' };
+
+// The smallest module using a SIMD instruction (i8x16.splat of i32.const 0, then i8x16.popcnt):
+// engines without fixed-width SIMD refuse to validate it.
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+let simdSupported;
+/** True when this engine runs WebAssembly SIMD (checked once). */
+export function hasSimd() {
+  simdSupported ??= WebAssembly.validate(SIMD_PROBE);
+  return simdSupported;
+}
 
 // Layout of ulm_wasm_diag (wasm/shim.c), checked against ulm_wasm_diag_size() at start-up.
 const DIAG_SIZE = 220;
@@ -65,18 +76,18 @@ async function fetchBytes(source) {
 }
 
 // The wasm bytes for a runtime: options.wasm (bytes or URL) or the file beside this module.
-async function wasmBytes(kind, wasm) {
+async function wasmBytes(kind, wasm, simd) {
   if (wasm instanceof Uint8Array) return wasm;
   if (wasm instanceof ArrayBuffer) return new Uint8Array(wasm);
-  return fetchBytes(wasm ?? new URL(WASM_FILES[kind], import.meta.url));
+  return fetchBytes(wasm ?? new URL((simd ? WASM_FILES : NOSIMD_FILES)[kind], import.meta.url));
 }
 
 // Starts the Emscripten build and returns its raw functions and a memory getter. The wasm bytes
 // are always handed over (wasmBinary): the glue cannot locate its file in Node (TOOLCHAIN.md E3)
 // nor in module workers, where importScripts does not exist.
-async function startEmscripten(wasm) {
-  const { default: createUlmEm } = await import('./ulm-em.mjs');
-  const M = await createUlmEm({ wasmBinary: await wasmBytes('emscripten', wasm) });
+async function startEmscripten(wasm, simd) {
+  const { default: createUlmEm } = await (simd ? import('./ulm-em.mjs') : import('./ulm-em-nosimd.mjs'));
+  const M = await createUlmEm({ wasmBinary: await wasmBytes('emscripten', wasm, simd) });
   const fns = {};
   for (const name of RAW_EXPORTS) fns[name] = M[`_${name}`];
   // HEAPU8 is replaced by the glue whenever memory grows, so read it on every access.
@@ -98,8 +109,8 @@ function wasiImports(module) {
 }
 
 // Starts the WASI reactor (WebAssembly.instantiate + _initialize) and returns its raw functions.
-async function startWasi(wasm) {
-  const module = await WebAssembly.compile(await wasmBytes('wasi', wasm));
+async function startWasi(wasm, simd) {
+  const module = await WebAssembly.compile(await wasmBytes('wasi', wasm, simd));
   const instance = await WebAssembly.instantiate(module, wasiImports(module));
   const ex = instance.exports;
   if (typeof ex._initialize === 'function') ex._initialize();
@@ -110,10 +121,11 @@ async function startWasi(wasm) {
 
 // One started wasm instance: raw calls, memory helpers and status names.
 class Runtime {
-  constructor(kind, { fns, memory }) {
+  constructor(kind, { fns, memory }, simd) {
     for (const name of RAW_EXPORTS)
       if (typeof fns[name] !== 'function') throw new Error(`ulm: ${kind} build lacks export ${name}`);
     this.kind = kind;
+    this.simd = simd;
     this.fn = fns;
     this.memory = memory;
     this.names = new Map();  // status -> name, filled from ulm_status_name on first use
@@ -198,16 +210,20 @@ class Runtime {
 const runtimes = new Map();
 
 // Starts (once) the named runtime with the default wasm file, or a fresh one for options.wasm.
-function runtime(kind, wasm) {
+// simd: true, false, or undefined for what the engine supports.
+function runtime(kind, wasm, simd) {
   if (!(kind in WASM_FILES)) throw new TypeError(`ulm: unknown runtime '${kind}' (use 'emscripten' or 'wasi')`);
-  const start = () => (kind === 'wasi' ? startWasi(wasm) : startEmscripten(wasm)).then((r) => new Runtime(kind, r));
+  const useSimd = simd ?? hasSimd();
+  const start = () => (kind === 'wasi' ? startWasi(wasm, useSimd) : startEmscripten(wasm, useSimd))
+    .then((r) => new Runtime(kind, r, useSimd));
   if (wasm !== undefined) return start();
-  if (!runtimes.has(kind)) {
+  const key = `${kind}:${useSimd}`;
+  if (!runtimes.has(key)) {
     const p = start();
-    p.catch(() => runtimes.delete(kind));  // a failed start may be retried
-    runtimes.set(kind, p);
+    p.catch(() => runtimes.delete(key));  // a failed start may be retried
+    runtimes.set(key, p);
   }
-  return runtimes.get(kind);
+  return runtimes.get(key);
 }
 
 // Frees the wasm side of models that were garbage-collected without close().
@@ -258,6 +274,8 @@ class Model {
 
   /** 'emscripten' or 'wasi'. */
   get runtime() { return this.#rt.kind; }
+  /** Whether this model runs on the SIMD build of its runtime. */
+  get simd() { return this.#rt.simd; }
   get itemCount() { return this.#rt.fn.ulm_wasm_item_count(this.#handle()); }
   get userCount() { return this.#rt.fn.ulm_wasm_user_count(this.#handle()); }
 
@@ -400,10 +418,11 @@ class Model {
 /**
  * Loads a model bundle (.ulm bytes) into the chosen wasm runtime.
  * options.runtime: 'emscripten' (default) or 'wasi'. options.wasm: the .wasm bytes or URL
- * to use instead of the file beside this module. Throws UlmError for a bad bundle.
+ * to use instead of the file beside this module. options.simd: true or false forces the SIMD or
+ * the plain build; by default the engine's support decides. Throws UlmError for a bad bundle.
  */
 export async function loadModel(bytes, options = {}) {
   const data = toBytes(bytes);
-  const rt = await runtime(options.runtime ?? DEFAULT_RUNTIME, options.wasm);
+  const rt = await runtime(options.runtime ?? DEFAULT_RUNTIME, options.wasm, options.simd);
   return new Model(rt, rt.load(data));
 }
