@@ -161,6 +161,25 @@ ULM_API void ulm_churn_rows_free(ulm_churn_rows *r);
 ULM_API ulm_status ulm_churn_gap_quantile(const ulm_events *ev, int64_t before, double q, double *days,
                                           size_t *n_gaps);
 
+
+/* One regression tree in XGBoost's array form (the "trees" of its JSON model), for importing. */
+typedef struct ulm_xgb_tree {
+    uint32_t n_nodes;
+    const int32_t *left, *right;  /* child node ids; -1 marks a leaf */
+    const int32_t *feature;       /* split feature (ignored for leaves) */
+    const float *cond;            /* split threshold (left when x < cond), or the leaf value */
+    const uint8_t *default_left;  /* missing values go left */
+    const float *hess;            /* sum of hessians per node (TreeSHAP cover); may be NULL (covers of 1) */
+} ulm_xgb_tree;
+
+/* Builds a boosted-tree churn model over n_features numeric features: margin = base_margin + the sum of
+ * the trees' leaves, uncalibrated (P = sigmoid(margin), as XGBoost's binary:logistic). Nodes are renumbered
+ * from each root (unreachable nodes are dropped); a reference outside the tree, a cycle, a node reached
+ * twice, a feature >= n_features or a non-finite value is ULM_ERR_FORMAT naming tree and node. The result
+ * is checked again by a round trip through the CHRN decoder. Allocates *out. @since 0.2 */
+ULM_API ulm_status ulm_churn_from_trees(uint32_t n_features, float base_margin, const ulm_xgb_tree *trees,
+                                        uint32_t n_trees, ulm_churn **out, ulm_diag *diag);
+
 #ifdef __cplusplus
 }
 #endif
