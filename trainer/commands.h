@@ -12,5 +12,6 @@ int ulm_cmd_version(int argc, char **argv);
 int ulm_cmd_eval(int argc, char **argv);
 int ulm_cmd_predict(int argc, char **argv);
 int ulm_cmd_import(int argc, char **argv);
+int ulm_cmd_alerts(int argc, char **argv);
 
 #endif

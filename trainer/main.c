@@ -18,6 +18,7 @@ static const command commands[] = {
     {"recommend", ulm_cmd_recommend, "top-K recommendations for a user from a model bundle"},
     {"eval", ulm_cmd_eval, "train on one CSV and measure on another (ulm eval churn)"},
     {"predict", ulm_cmd_predict, "churn probabilities and reasons per customer or CSV row (ulm predict churn)"},
+    {"alerts", ulm_cmd_alerts, "customers whose churn risk crossed a threshold, optionally POSTed to a webhook"},
     {"import", ulm_cmd_import, "convert an XGBoost JSON model into a bundle's churn model (ulm import xgboost)"},
     {"inspect", ulm_cmd_inspect, "list a bundle's or store's sections and metadata, verify checksums"},
     {"version", ulm_cmd_version, "print the version and the compute backends of this build"},
