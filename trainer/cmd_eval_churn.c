@@ -1,4 +1,4 @@
-/* cmd_eval_churn.c: `ulm eval churn`: train and evaluate churn models on tabular CSV files. */
+/* cmd_eval_churn.c: `ulm eval churn`: train a churn model on one CSV (or an event store) and measure it on another. */
 #include <math.h>
 #include <string.h>
 
@@ -10,7 +10,8 @@
 
 static const char usage[] =
     "usage: ulm eval churn --train FILE --test FILE --label COLUMN [--positive VALUE]\n"
-    "                      [--algo logreg|gbdt|auto] [--json] [options]\n\n"
+    "                      [--algo logreg|gbdt|auto] [--json] [options]\n"
+    "       ulm eval churn --store STORE --cutoff DATES ... (from an event log; --store --help)\n\n"
     "Trains a churn model on a CSV file with a header (numeric columns are numbers; any other column\n"
     "is categorical; empty, NA, NaN, null are missing) and reports ROC AUC, PR AUC (average precision),\n"
     "logloss and accuracy on the test file. A fifth of the training rows (stratified) is held out for\n"
@@ -93,7 +94,11 @@ static void bench_scoring(const ulm_churn *m, const float *x, uint32_t n, float 
     (void)sink;
 }
 
+int ulm_churn_eval_store(int argc, char **argv); /* churn_eval_store.c */
+
 int ulm_cmd_eval_churn(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--store") == 0 || strncmp(argv[i], "--store=", 8) == 0) return ulm_churn_eval_store(argc, argv);
     ulm_opt opts[] = {{"train", true, NULL},      {"test", true, NULL},   {"label", true, NULL},
                       {"positive", true, NULL},   {"algo", true, NULL},   {"calibration", true, NULL},
                       {"threads", true, NULL},    {"seed", true, NULL},   {"rounds", true, NULL},

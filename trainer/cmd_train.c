@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "churn_store.h"
 #include "cli.h"
 #include "commands.h"
 #include "export.h"
@@ -17,6 +18,12 @@ static const char usage[] =
     "  --no-user-table     leave user histories out (for bundles shipped to browsers)\n"
     "  --deny IDS          comma-separated item ids never to recommend (postage, fees, ...)\n"
     "  --deny-file FILE    the same, one item id per line\n"
+    "  --churn ALGO        also train a churn model (logreg, gbdt or auto) from the store (docs/churn.md)\n"
+    "  --cutoff DATES      churn: YYYY-MM-DD cutoff(s), comma-separated to stack rows; features use events\n"
+    "                      before a cutoff only, a customer who buys nothing in the horizon after it churned\n"
+    "  --horizon DAYS      churn: label window (default: the 90th percentile of the gaps between purchase days)\n"
+    "  --churn-table FILE  churn: also write the labelled feature rows as CSV\n"
+    "  --threads N         churn: threads for tree training (default 1; the model is the same for any N)\n"
     "  --json              report as one JSON object\n";
 
 /* Flags the items named in list (comma-separated, or a file of one id per line when is_file) in
@@ -53,7 +60,9 @@ static int mark_denied(const char *list, bool is_file, const ulm_events *ev, uin
 
 int ulm_cmd_train(int argc, char **argv) {
     ulm_opt opts[] = {{"out", true, NULL}, {"half-life", true, NULL}, {"no-user-table", false, NULL}, {"json", false, NULL},
-                      {"deny", true, NULL}, {"deny-file", true, NULL}};
+                      {"deny", true, NULL}, {"deny-file", true, NULL},
+                      {"churn", true, NULL}, {"cutoff", true, NULL}, {"horizon", true, NULL}, {"churn-table", true, NULL},
+                      {"threads", true, NULL}};
     size_t no = sizeof opts / sizeof opts[0];
     ulm_args a;
     int r = ulm_args_parse(&a, argc, argv, opts, no, usage);
@@ -92,6 +101,30 @@ int ulm_cmd_train(int argc, char **argv) {
     if (unknown + unknown_f)
         fprintf(stderr, "ulm train: %d denied item id(s) are not in the catalogue (ignored)\n", unknown + unknown_f);
     eo.deny = deny;
+    ulm_churn_job cj;
+    ulm_churn_job_init(&cj);
+    const char *churn = ulm_opt_get(opts, no, "churn");
+    if (churn || ulm_opt_get(opts, no, "cutoff") || ulm_opt_get(opts, no, "horizon")) {
+        uint64_t th = 1;
+        int rc = !churn ? (ulm_errorf("train", "--cutoff and --horizon need --churn ALGO"), ULM_EXIT_USAGE)
+                 : !ulm_opt_u64(opts, no, "threads", 1, &th) || th < 1 || th > 256 ? ULM_EXIT_USAGE : 0;
+        cj.algo = churn, cj.cutoffs = ulm_opt_get(opts, no, "cutoff"), cj.horizon = ulm_opt_get(opts, no, "horizon");
+        cj.threads = (uint32_t)th;
+        if (!rc) rc = ulm_churn_job_fit(&ev, &cj, "train");
+        const char *table = ulm_opt_get(opts, no, "churn-table");
+        if (!rc && table && ulm_churn_rows_csv(table, &ev, &cj, &d) != ULM_OK) {
+            ulm_errorf("train", "--churn-table %s: %s", table, d.message);
+            rc = ULM_EXIT_FAIL;
+        }
+        if (rc) {
+            ulm_churn_job_free(&cj);
+            free(deny);
+            ulm_events_free(&ev);
+            return rc;
+        }
+        eo.extra = ulm_churn_job_sections;
+        eo.extra_ctx = &cj;
+    }
     uint8_t *buf = NULL;
     size_t len = 0;
     ulm_export_info info;
@@ -101,6 +134,7 @@ int ulm_cmd_train(int argc, char **argv) {
     free(deny);
     if (s != ULM_OK) {
         ulm_errorf("train", "%s: %s", ulm_status_name(s), d.message);
+        ulm_churn_job_free(&cj);
         ulm_events_free(&ev);
         return ULM_EXIT_FAIL;
     }
@@ -113,15 +147,27 @@ int ulm_cmd_train(int argc, char **argv) {
         ulm_sb_json_str(&b, out, strlen(out));
         ulm_sb_printf(&b,
                       ",\"bytes\":%zu,\"events\":%zu,\"items\":%u,\"items_with_names\":%u,\"users\":%u,"
-                      "\"items_denied\":%u,\"recs\":\"pop\",\"half_life_days\":%g,\"as_of\":\"%s\",\"seconds\":%.3f}\n",
+                      "\"items_denied\":%u,\"recs\":\"pop\",\"half_life_days\":%g,\"as_of\":\"%s\",\"seconds\":%.3f",
                       info.bytes, ev.n, info.items, info.items_with_names, info.users, info.items_denied, eo.half_life_days, when, secs);
+        if (cj.model) {
+            ulm_sb_printf(&b, ",\"churn\":");
+            ulm_churn_job_report(&cj, &b, true);
+        }
+        ulm_sb_printf(&b, "}\n");
         fputs(b.s, stdout);
         ulm_sb_free(&b);
     } else {
         printf("trained on %zu events as of %s: %u items (%u named, %u denied), %u users\n"
                "recommender: popularity, half-life %g days\nwrote %s (%zu bytes) in %.2f s\n",
                ev.n, when, info.items, info.items_with_names, info.items_denied, info.users, eo.half_life_days, out, info.bytes, secs);
+        if (cj.model) {
+            ulm_sb b = {0};
+            ulm_churn_job_report(&cj, &b, false);
+            if (b.s) fputs(b.s, stdout);
+            ulm_sb_free(&b);
+        }
     }
+    ulm_churn_job_free(&cj);
     ulm_events_free(&ev);
     return ULM_EXIT_OK;
 }

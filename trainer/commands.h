@@ -14,5 +14,8 @@ int ulm_cmd_eval_churn(int argc, char **argv);
 int ulm_cmd_eval_recs(int argc, char **argv);
 int ulm_cmd_clv(int argc, char **argv);
 int ulm_cmd_tune(int argc, char **argv);
+int ulm_cmd_predict(int argc, char **argv);
+int ulm_cmd_import(int argc, char **argv);
+int ulm_cmd_alerts(int argc, char **argv);
 
 #endif

@@ -184,6 +184,7 @@ ulm_status ulm_export_bundle(const ulm_events *ev, const ulm_export_opts *o, uin
     snprintf(num, sizeof num, "%g", o->half_life_days);
     if (s == ULM_OK) s = ulm_writer_meta(w, "train.pop.half_life_days", num);
     if (s == ULM_OK) s = ulm_writer_meta(w, "train.as_of", when);
+    if (s == ULM_OK && o->extra) s = o->extra(w, o->extra_ctx);
     if (s == ULM_OK) s = ulm_writer_finish(w, buf, len);
     ulm_writer_free(w);
     if (s != ULM_OK) {

@@ -10,6 +10,8 @@ typedef struct ulm_export_opts {
     double half_life_days;  /* popularity decay */
     int64_t as_of;          /* INT64_MIN = last event */
     const uint8_t *deny;    /* NULL, or one flag per item of ev->items: never recommend */
+    ulm_status (*extra)(ulm_writer *w, void *ctx); /* NULL, or adds more sections (churn) before finishing */
+    void *extra_ctx;
 } ulm_export_opts;
 
 typedef struct ulm_export_info {

@@ -16,11 +16,14 @@ static const command commands[] = {
     {"synth", ulm_cmd_synth, "write a realistic synthetic event log with its ground truth"},
     {"train", ulm_cmd_train, "train models from an event store and export a model bundle (.ulm)"},
     {"recommend", ulm_cmd_recommend, "top-K recommendations for a user from a model bundle"},
+    {"predict", ulm_cmd_predict, "churn probabilities and reasons per customer or CSV row (ulm predict churn)"},
     {"eval", ulm_cmd_eval, "measure a model offline: `ulm eval churn` (tabular CSV), `ulm eval recs` (ranking)"},
-    {"inspect", ulm_cmd_inspect, "list a bundle's or store's sections and metadata, verify checksums"},
     {"tune", ulm_cmd_tune, "choose a recommender's parameters on a validation split (`ulm tune recs`)"},
-    {"version", ulm_cmd_version, "print the version and the compute backends of this build"},
     {"clv", ulm_cmd_clv, "customer lifetime value: BG/NBD, Pareto/NBD, Gamma-Gamma fit, predict, holdout eval"},
+    {"alerts", ulm_cmd_alerts, "customers whose churn risk crossed a threshold, optionally POSTed to a webhook"},
+    {"import", ulm_cmd_import, "convert an XGBoost JSON model into a bundle's churn model (ulm import xgboost)"},
+    {"inspect", ulm_cmd_inspect, "list a bundle's or store's sections and metadata, verify checksums"},
+    {"version", ulm_cmd_version, "print the version and the compute backends of this build"},
 };
 
 static void usage(FILE *f) {

@@ -214,14 +214,20 @@ static bool extend_row(const ulm_churn *m, const float *x, float *xe) {
         const uint32_t ni = (1u << D) - 1;                                                                       \
         const ulm__fnode *nd = m->fast_nodes;                                                                    \
         const float *lv = m->fast_leaves;                                                                        \
-        float s0 = 0, s1 = 0;                                                                                    \
+        /* eight trees at a time: eight independent chains of loads keep the CPU busy while each waits */      \
+        float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                                   \
         uint32_t t = 0;                                                                                          \
-        for (; t + 1 < m->n_trees; t += 2, nd += 2 * ni, lv += 2 * (ni + 1)) {                                   \
-            s0 += descend##D(nd, lv, x);                                                                         \
-            s1 += descend##D(nd + ni, lv + ni + 1, x);                                                           \
+        for (; t + 8 <= m->n_trees; t += 8, nd += 8 * ni, lv += 8 * (ni + 1)) {                                  \
+            uint32_t i[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                            \
+            for (uint32_t d = 0; d < D; d++)                                                                     \
+                for (uint32_t k = 0; k < 8; k++) {                                                               \
+                    const ulm__fnode *n = nd + k * ni + i[k];                                                    \
+                    i[k] = 2 * i[k] + 2 - (uint32_t)(x[n->feat] < n->thr);                                       \
+                }                                                                                                \
+            for (uint32_t k = 0; k < 8; k++) s[k] += lv[k * (ni + 1) + i[k] - ni];                               \
         }                                                                                                        \
-        if (t < m->n_trees) s0 += descend##D(nd, lv, x);                                                         \
-        return s0 + s1;                                                                                          \
+        for (; t < m->n_trees; t++, nd += ni, lv += ni + 1) s[t & 7] += descend##D(nd, lv, x);                   \
+        return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));                                \
     }                                                                                                            \
     static void fast_block##D(const ulm_churn *m, const float *xe, uint32_t stride, uint32_t nr, float *out) {  \
         const uint32_t ni = (1u << D) - 1;                                                                       \

@@ -22,6 +22,15 @@ struct ulm_model {
     const uint8_t *user_off;/* u32[n_users+1] */
     uint32_t *user_items;   /* decoded, ascending per user */
     ulm_dict item_index, user_index;
+    /* churn (core/src/churn_model.c) */
+    struct ulm_churn *churn;    /* NULL when the bundle has no CHRN section */
+    uint32_t churn_set;         /* ULM_CHURN_SET_* */
+    ulm_strtab churn_names, churn_cats;
+    uint32_t *churn_cat_off;    /* per feature: its first category text in churn_cats */
 };
+
+/* Loads and checks the churn sections (churn_model.c); frees what it loaded. */
+ulm_status ulm__churn_load_parts(ulm_model *m, uint32_t flags, ulm_diag *diag);
+void ulm__churn_model_free(ulm_model *m);
 
 #endif

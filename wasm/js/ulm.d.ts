@@ -65,6 +65,13 @@ export interface Model {
    * gives every item not in the history. Ties go to the lower catalogue index.
    */
   recommend(request: RecommendRequest): Recommendation[];
+  /**
+   * Churn risk with reasons from the bundle's churn model, computed on the device. With `history` (models
+   * trained from an event log: customer-v1 features) the features come from the events before `asOf`;
+   * with `features` the row is given as is (NaN or null = missing; categorical features as codes).
+   * Throws UlmError ERR_NOT_FOUND when the bundle has no churn model.
+   */
+  churn(request: ChurnRequest): ChurnResult;
   /** Frees the model's wasm memory; any later use throws UlmError ERR_MISUSE. Idempotent. */
   close(): void;
 }
@@ -73,3 +80,40 @@ export interface Model {
 /** True when this engine runs WebAssembly SIMD (the plain builds are used otherwise). */
 export function hasSimd(): boolean;
 export function loadModel(bytes: Uint8Array | ArrayBuffer | ArrayBufferView, options?: LoadOptions): Promise<Model>;
+
+export interface ChurnEvent {
+  /** Date, ISO-8601 string or Unix seconds. */
+  time: Date | string | number;
+  /** Default 'purchase'. */
+  type?: 'purchase' | 'view' | 'cart' | 'return' | 0 | 1 | 2 | 3;
+  /** Units, default 1. */
+  qty?: number;
+  /** Unit price; unknown when absent. */
+  price?: number | null;
+  /** Order id: lines with one id form one order. */
+  order?: string | number;
+}
+
+export type ChurnRequest =
+  | { history: Iterable<ChurnEvent>; asOf: Date | string | number; features?: undefined; reasons?: number }
+  | { features: ArrayLike<number | null>; history?: undefined; asOf?: undefined; reasons?: number };
+
+export interface ChurnReason {
+  /** Feature index. */
+  feature: number;
+  /** Feature name ('recency_days', a CSV column, ...). */
+  name: string;
+  /** Contribution to the log-odds: > 0 raises the risk. */
+  effect: number;
+  /** A sentence for people, e.g. 'no purchase for 94 days, usually every 21'. */
+  text: string;
+}
+
+export interface ChurnResult {
+  /** Calibrated P(churn), a float32 value. */
+  probability: number;
+  /** Strongest reasons first (default 3). */
+  reasons: ChurnReason[];
+  /** The feature row that was scored (float32 values; NaN = missing). */
+  features: number[];
+}

@@ -45,6 +45,8 @@ const RAW_EXPORTS = [
   'ulm_wasm_item_find', 'ulm_wasm_items_find', 'ulm_wasm_user_count', 'ulm_wasm_user_id', 'ulm_wasm_user_find',
   'ulm_wasm_user_history', 'ulm_wasm_meta', 'ulm_wasm_topk',
 ];
+// Churn (wasm/shim_churn.c, wasm/exports_churn.txt).
+RAW_EXPORTS.push('ulm_wasm_churn_info', 'ulm_wasm_churn_feature', 'ulm_wasm_churn_features', 'ulm_wasm_churn_score');
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
 const utf8Encoder = new TextEncoder();
@@ -406,6 +408,95 @@ class Model {
     }
   }
 
+  /**
+   * Churn risk with reasons, computed here by the bundle's churn model (docs/churn.md):
+   *   model.churn({ history: [{ time, type, qty, price, order }, ...], asOf })   // customer-v1 models
+   *   model.churn({ features: [...] })                                         // the model's feature row
+   * time and asOf: Date, ISO-8601 string or Unix seconds; type: 'purchase' (default), 'view', 'cart',
+   * 'return'; qty default 1; price (unit price) default unknown; order: any id. reasons: how many (default 3).
+   * Returns { probability, reasons: [{ feature, name, effect, text }], features }.
+   */
+  churn({ history, asOf, features, reasons = 3 } = {}) {
+    const h = this.#handle();
+    const rt = this.#rt;
+    if (!Number.isInteger(reasons) || reasons < 0 || reasons > 16)
+      throw this.#rtError(ST_MISUSE, `reasons must be an integer 0..16, got ${reasons}`);
+    if ((history === undefined) === (features === undefined))
+      throw this.#rtError(ST_MISUSE, 'churn needs exactly one of { history, asOf } or { features }');
+    const info = rt.alloc(20);
+    let nf, set, scratchN;
+    try {
+      const st = rt.fn.ulm_wasm_churn_info(h, info);
+      if (st !== ST_OK) throw rt.error(st);
+      const dv = new DataView(rt.memory());
+      if (!dv.getUint32(info, true)) throw this.#rtError(ST_NOT_FOUND, 'the bundle has no churn model');
+      nf = dv.getUint32(info + 4, true);
+      set = dv.getUint32(info + 8, true);
+      scratchN = dv.getUint32(info + 12, true);
+    } finally {
+      rt.fn.free(info);
+    }
+    // one buffer: x[nf] f32, p f32, n_why u32, why[reasons] (120 bytes each), scratch, then the history
+    const xOff = 0, pOff = 4 * nf, nOff = pOff + 4, whyOff = nOff + 4, scOff = whyOff + 120 * reasons;
+    const evOff = (scOff + 4 * scratchN + 7) & ~7;
+    let events = [];
+    if (history !== undefined) {
+      if (set !== 1) throw this.#rtError(ST_MISUSE, 'this churn model reads table columns: pass { features }');
+      if (history === null || typeof history === 'string' || typeof history[Symbol.iterator] !== 'function')
+        throw new TypeError('ulm: history must be an array of events');
+      events = Array.from(history, (e, i) => churnEvent(e, i)).sort((a, b) => a.time - b.time);
+    } else if (!features || typeof features.length !== 'number' || features.length !== nf) {
+      throw this.#rtError(ST_MISUSE, `features must be an array of ${nf} numbers`);
+    }
+    const buf = rt.alloc(evOff + 24 * events.length + 8);
+    try {
+      let dv = new DataView(rt.memory());
+      if (history !== undefined) {
+        const orders = new Map();
+        events.forEach((e, i) => {
+          const at = buf + evOff + 24 * i;
+          let order = 0xffffffff;
+          if (e.order !== undefined && e.order !== null) {
+            const key = String(e.order);
+            if (!orders.has(key)) orders.set(key, orders.size);
+            order = orders.get(key);
+          }
+          dv.setBigInt64(at, BigInt(e.time), true);
+          dv.setUint32(at + 8, order, true);
+          dv.setUint32(at + 12, e.type, true);
+          dv.setFloat32(at + 16, e.qty, true);
+          dv.setFloat32(at + 20, e.price, true);
+        });
+        const st = rt.fn.ulm_wasm_churn_features(buf + evOff, events.length, toUnixSeconds(asOf, 'asOf'), buf + xOff);
+        if (st !== ST_OK) throw rt.error(st);
+      } else {
+        for (let f = 0; f < nf; f++) {
+          const v = features[f];
+          dv.setFloat32(buf + xOff + 4 * f, v === null || v === undefined ? NaN : Number(v), true);
+        }
+      }
+      const st = rt.fn.ulm_wasm_churn_score(h, buf + xOff, buf + pOff, buf + whyOff, reasons, buf + nOff, buf + scOff);
+      if (st !== ST_OK) throw rt.error(st);
+      dv = new DataView(rt.memory());
+      const out = { probability: dv.getFloat32(buf + pOff, true), reasons: [], features: [] };
+      for (let f = 0; f < nf; f++) out.features.push(dv.getFloat32(buf + xOff + 4 * f, true));
+      const n = dv.getUint32(buf + nOff, true);
+      for (let i = 0; i < n; i++) {
+        const at = buf + whyOff + 120 * i;
+        const feature = dv.getUint32(at, true);
+        out.reasons.push({
+          feature,
+          name: rt.strCall(rt.fn.ulm_wasm_churn_feature, h, feature),
+          effect: dv.getFloat32(at + 4, true),
+          text: rt.cstr(at + 8, 112),
+        });
+      }
+      return out;
+    } finally {
+      rt.fn.free(buf);
+    }
+  }
+
   /** Frees the model's wasm memory. Later calls throw UlmError ERR_MISUSE; close() again is a no-op. */
   close() {
     if (!this.#h) return;
@@ -413,6 +504,32 @@ class Model {
     this.#rt.fn.ulm_wasm_free(this.#h);
     this.#h = 0;
   }
+}
+
+const CHURN_TYPES = { view: 0, cart: 1, purchase: 2, return: 3 };
+
+// Unix seconds (a whole number) of a Date, an ISO-8601 string or a number of seconds.
+function toUnixSeconds(t, what) {
+  let ms;
+  if (t instanceof Date) ms = t.getTime();
+  else if (typeof t === 'string') ms = Date.parse(t);
+  else if (typeof t === 'number') return Number.isFinite(t) ? Math.floor(t) : NaN;
+  else throw new TypeError(`ulm: ${what} must be a Date, an ISO-8601 string or Unix seconds`);
+  if (!Number.isFinite(ms)) throw new TypeError(`ulm: ${what} is not a valid time: ${t}`);
+  return Math.floor(ms / 1000);
+}
+
+// One history entry for Model#churn, checked and normalised.
+function churnEvent(e, i) {
+  if (e === null || typeof e !== 'object') throw new TypeError(`ulm: history[${i}] must be an object`);
+  const type = e.type === undefined ? 2 : typeof e.type === 'number' ? e.type : CHURN_TYPES[e.type];
+  if (!Number.isInteger(type) || type < 0 || type > 3)
+    throw new TypeError(`ulm: history[${i}].type must be purchase, view, cart or return`);
+  const time = toUnixSeconds(e.time, `history[${i}].time`);
+  if (!Number.isFinite(time)) throw new TypeError(`ulm: history[${i}].time is not a valid time`);
+  const qty = e.qty === undefined ? 1 : Number(e.qty);
+  const price = e.price === undefined || e.price === null ? NaN : Number(e.price);
+  return { time, type, qty, price, order: e.order };
 }
 
 /**

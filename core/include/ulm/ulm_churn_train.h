@@ -24,6 +24,8 @@
 #include <stdint.h>
 
 #include "ulm_churn.h"
+#include "ulm_churn_features.h"
+#include "ulm_events.h"
 #include "ulm_status.h"
 
 #ifdef __cplusplus
@@ -133,6 +135,50 @@ ULM_API ulm_status ulm_stratified_split(const float *y, size_t n, double fractio
 
 /* Serialises m into one new malloc'd buffer (the CHRN layout of docs/format.md). @since 0.2 */
 ULM_API ulm_status ulm_churn_encode(const ulm_churn *m, uint8_t **buf, size_t *len);
+
+
+/* Training rows of the customer-v1 features (ulm_churn_features.h) from an event table: one row per
+ * (cutoff, customer with a purchase before that cutoff), features from the customer's events before the
+ * cutoff only, label 1 (churned) when the customer makes no purchase in [cutoff, cutoff + horizon). */
+typedef struct ulm_churn_rows {
+    uint32_t n_rows;
+    float *x;       /* n_rows * ULM_CF_COUNT */
+    float *y;       /* n_rows labels; NULL when built without a horizon */
+    uint32_t *user; /* the row's customer (index into ev->users) */
+    uint32_t *cut;  /* the row's cutoff (index into cutoffs) */
+} ulm_churn_rows;
+
+/* Builds the rows for cutoffs[0..n_cutoffs) (Unix seconds, any order); horizon_s > 0 adds labels, 0 builds
+ * feature rows only (for scoring as of cutoffs[0]). Guest events (user ULM_NONE) are skipped. Allocates
+ * (free with ulm_churn_rows_free). @since 0.2 */
+ULM_API ulm_status ulm_churn_rows_build(const ulm_events *ev, const int64_t *cutoffs, uint32_t n_cutoffs,
+                                        int64_t horizon_s, ulm_churn_rows *out);
+/* Frees the rows' arrays and zeroes r. @since 0.2 */
+ULM_API void ulm_churn_rows_free(ulm_churn_rows *r);
+/* The shop's purchase rhythm: quantile q (0..1, linear between order statistics) of the gaps in days between
+ * consecutive purchase days of each customer, counting purchases before `before` only; *n_gaps gets how many
+ * gaps there were (the quantile is NaN when none). Allocates scratch. @since 0.2 */
+ULM_API ulm_status ulm_churn_gap_quantile(const ulm_events *ev, int64_t before, double q, double *days,
+                                          size_t *n_gaps);
+
+
+/* One regression tree in XGBoost's array form (the "trees" of its JSON model), for importing. */
+typedef struct ulm_xgb_tree {
+    uint32_t n_nodes;
+    const int32_t *left, *right;  /* child node ids; -1 marks a leaf */
+    const int32_t *feature;       /* split feature (ignored for leaves) */
+    const float *cond;            /* split threshold (left when x < cond), or the leaf value */
+    const uint8_t *default_left;  /* missing values go left */
+    const float *hess;            /* sum of hessians per node (TreeSHAP cover); may be NULL (covers of 1) */
+} ulm_xgb_tree;
+
+/* Builds a boosted-tree churn model over n_features numeric features: margin = base_margin + the sum of
+ * the trees' leaves, uncalibrated (P = sigmoid(margin), as XGBoost's binary:logistic). Nodes are renumbered
+ * from each root (unreachable nodes are dropped); a reference outside the tree, a cycle, a node reached
+ * twice, a feature >= n_features or a non-finite value is ULM_ERR_FORMAT naming tree and node. The result
+ * is checked again by a round trip through the CHRN decoder. Allocates *out. @since 0.2 */
+ULM_API ulm_status ulm_churn_from_trees(uint32_t n_features, float base_margin, const ulm_xgb_tree *trees,
+                                        uint32_t n_trees, ulm_churn **out, ulm_diag *diag);
 
 #ifdef __cplusplus
 }
