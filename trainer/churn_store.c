@@ -30,33 +30,6 @@ void ulm_churn_job_free(ulm_churn_job *j) {
     j->model = NULL;
 }
 
-bool ulm_parse_date(const char *s, size_t n, int64_t *out) {
-    unsigned y, m, d, hh = 0, mm = 0, ss = 0;
-    char buf[32];
-    if (n < 10 || n >= sizeof buf) return false;
-    memcpy(buf, s, n);
-    buf[n] = 0;
-    int used = 0;
-    if (sscanf(buf, "%4u-%2u-%2u%n", &y, &m, &d, &used) != 3 || used != 10) return false;
-    if (n > 10 && (sscanf(buf + 10, "T%2u:%2u:%2uZ%n", &hh, &mm, &ss, &used) != 3 || used != (int)(n - 10)))
-        return false;
-    if (m < 1 || m > 12 || d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60) return false;
-    int64_t z = ulm_days_from_civil(y, m, d);
-    int64_t yy;
-    unsigned m2, d2;
-    ulm_civil_from_days(z, &yy, &m2, &d2);
-    if (m2 != m || d2 != d) return false; /* 2011-02-30 */
-    *out = z * 86400 + hh * 3600 + mm * 60 + ss;
-    return true;
-}
-
-void ulm_format_date(int64_t t, char out[16]) {
-    int64_t z = t >= 0 ? t / 86400 : -((-t + 86399) / 86400), y;
-    unsigned m, d;
-    ulm_civil_from_days(z, &y, &m, &d);
-    snprintf(out, 16, "%04d-%02u-%02u", (int)y, m, d);
-}
-
 /* Time range of the store's events. */
 static void time_range(const ulm_events *ev, int64_t *lo, int64_t *hi) {
     *lo = INT64_MAX;

@@ -58,10 +58,6 @@ ulm_status ulm_churn_job_sections(ulm_writer *w, void *job);
 /* Appends what the job did: a JSON object, or a line of text. */
 void ulm_churn_job_report(const ulm_churn_job *j, ulm_sb *b, bool json);
 
-/* Parses "YYYY-MM-DD" (optionally followed by "THH:MM:SSZ") into Unix seconds. */
-bool ulm_parse_date(const char *s, size_t n, int64_t *out);
-/* Formats Unix seconds as YYYY-MM-DD. */
-void ulm_format_date(int64_t t, char out[16]);
 
 /* Adds the churn sections to a bundle being written: CHRN (the model), CHFN (names[n_features]),
  * CHCT (cats: every categorical feature's category texts in feature order, or NULL when none) and

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "civil.h"
 #include "ulm/ulm.h"
 
 enum { ULM_EXIT_OK = 0, ULM_EXIT_FAIL = 1, ULM_EXIT_USAGE = 2 };

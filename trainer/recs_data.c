@@ -22,20 +22,6 @@ static ulm_status rfail(ulm_diag *diag, ulm_status status, const char *fmt, ...)
     return status;
 }
 
-bool ulm_parse_date(const char *s, int64_t *out) {
-    int y, m, d;
-    char tail;
-    if (!s || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 || d < 1 || d > 31) return false;
-    /* Days from civil (Howard Hinnant's algorithm). */
-    y -= m <= 2;
-    int era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153u * (unsigned)(m + (m > 2 ? -3 : 9)) + 2) / 5 + (unsigned)d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    *out = ((int64_t)era * 146097 + (int64_t)doe - 719468) * 86400;
-    return true;
-}
-
 /* Grows the triplet arrays to hold at least need entries. */
 static bool grow(uint32_t **u, uint32_t **it, float **w, int64_t **t, size_t *cap, size_t need) {
     if (need <= *cap) return true;
@@ -146,7 +132,7 @@ ulm_status ulm_recs_read_file(const char *path, ulm_dict *users, ulm_dict *items
             errno = 0;
             long long v = strtoll(tmp, &q, 10);
             if (q == tmp || *q || errno) {
-                if (!ulm_parse_date(tmp, &tm)) {
+                if (!ulm_parse_date(tmp, strlen(tmp), &tm)) {
                     s = rfail(diag, ULM_ERR_PARSE, "%s:%zu: field time: '%s' is neither Unix seconds nor YYYY-MM-DD",
                                       path, line_no, tmp);
                     break;
@@ -254,7 +240,7 @@ ulm_status ulm_recs_load_store(const char *store, const ulm_event_weights *w, co
         ulm_imatrix_free(&all);
     } else if (strncmp(spec, "time:", 5) == 0) {
         int64_t cut;
-        if (!ulm_parse_date(spec + 5, &cut))
+        if (!ulm_parse_date(spec + 5, strlen(spec + 5), &cut))
             s = rfail(diag, ULM_ERR_RANGE, "--split time:DATE needs YYYY-MM-DD (got '%s')", spec + 5);
         else
             s = ulm_imatrix_split_time(&all, cut, &in->train, &in->test, diag);

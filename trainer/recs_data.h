@@ -44,7 +44,5 @@ bool ulm_recs_params_from_opts(const char *cmd, const ulm_opt *opts, size_t no, 
                                ulm_rec_params *p, ulm_event_weights *w);
 /* Appends the parameters that matter for p->algo as JSON members (",\"factors\":64,..."). */
 void ulm_recs_params_json(ulm_sb *b, const ulm_rec_params *p);
-/* Parses "YYYY-MM-DD" into Unix seconds at 00:00 UTC. */
-bool ulm_parse_date(const char *s, int64_t *out);
 
 #endif
