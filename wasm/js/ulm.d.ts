@@ -65,6 +65,8 @@ export interface Model {
    * gives every item not in the history. Ties go to the lower catalogue index.
    */
   recommend(request: RecommendRequest): Recommendation[];
+  /** Unit price of an item (the bundle's ITPR section), or null when unknown or not priced. */
+  itemPrice(id: string | number): number | null;
   /** Frees the model's wasm memory; any later use throws UlmError ERR_MISUSE. Idempotent. */
   close(): void;
 }

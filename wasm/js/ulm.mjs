@@ -45,6 +45,7 @@ const RAW_EXPORTS = [
   'ulm_wasm_item_find', 'ulm_wasm_items_find', 'ulm_wasm_user_count', 'ulm_wasm_user_id', 'ulm_wasm_user_find',
   'ulm_wasm_user_history', 'ulm_wasm_meta', 'ulm_wasm_topk',
 ];
+RAW_EXPORTS.push('ulm_wasm_item_price');  // wasm/shim_catalog.c
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
 const utf8Encoder = new TextEncoder();
@@ -404,6 +405,14 @@ class Model {
       if (out) rt.fn.free(out);
       if (owned) rt.fn.free(owned);
     }
+  }
+
+  /** Unit price of an item (the bundle's ITPR section, float32), or null when unknown or not priced. */
+  itemPrice(id) {
+    const idx = this.#find('ulm_wasm_item_find', idString(id, 'item id'));
+    if (idx < 0) return null;
+    const p = this.#rt.fn.ulm_wasm_item_price(this.#h, idx);
+    return Number.isFinite(p) ? p : null;
   }
 
   /** Frees the model's wasm memory. Later calls throw UlmError ERR_MISUSE; close() again is a no-op. */
