@@ -336,11 +336,12 @@ function render() {
   renderRecRows();
 }
 
-async function navigate() {
+// After a route change, focus moves to the new content (for screen readers and keyboards); on the
+// first load it stays at the top of the page, so Tab reaches the skip link first.
+async function navigate(ev) {
   const id = currentProduct();
   render();
-  main.focus({ preventScroll: true });
-  window.scrollTo(0, 0);
+  if (ev) { main.focus({ preventScroll: true }); window.scrollTo(0, 0); }
   if (id && shop.catalogue.has(id)) await record({ type: 'view', item: id });
   else refreshRecs();
 }
@@ -397,7 +398,7 @@ async function start() {
   updateCartCount();
   window.addEventListener('hashchange', navigate);
   document.body.dataset.state = 'ready';
-  await navigate();
+  await navigate(null);
 }
 
 start().catch((e) => fail('The shop cannot start', String(e?.message ?? e)));
