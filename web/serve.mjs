@@ -131,6 +131,12 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     process.exit(0);
   }
   try { await stat(opt.bundle); } catch { console.error(`serve.mjs: warning: no bundle at ${opt.bundle} (the page will say so); run ./run demo`); }
-  const { url } = await startServer(opt);
+  let url;
+  try {
+    ({ url } = await startServer(opt));
+  } catch (e) {
+    console.error(`serve.mjs: cannot listen on 127.0.0.1:${opt.port} (${e.code ?? e.message}); try --port N`);
+    process.exit(1);
+  }
   console.log(`storefront: ${url}  (bundle ${opt.bundle}; Ctrl-C stops)`);
 }

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import http from 'node:http';
 import { join } from 'node:path';
 
 import { chromium } from 'playwright-core';
@@ -20,6 +21,7 @@ import { startServer } from '../../web/serve.mjs';
 const CHROMIUM = process.env.ULM_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'build', 'screenshots');
 const K = 8;  // the storefront's row length
+const DENY = 'POST,DOT,M,C2,D,S,B,CRUK,PADS,AMAZONFEE,BANK CHARGES';
 const STATIC = /^\/(|index\.html|app\.mjs|store\.mjs|worker\.mjs|style\.css|bundle\.ulm|js\/[\w.-]+\.(mjs|wasm))$/;
 
 let fx;
@@ -91,7 +93,10 @@ function nativeRecs(history) {
 
 before(() => {
   browserDir = mkdtempSync(join(tmpdir(), 'ulm-browser-'));
+  // Trained as ./run demo trains: postage, fees and adjustments are never recommended.
   fx = buildFixture();
+  ulm('train', fx.store, '--out', fx.bundlePath, '--deny', DENY);
+  fx.bytes = new Uint8Array(readFileSync(fx.bundlePath));
   mkdirSync(SHOTS, { recursive: true });
 });
 after(async () => {
@@ -229,7 +234,7 @@ describe('storefront with a good bundle', () => {
     assert.deepEqual(await forYou(page), rec);
     assert.deepEqual(await storedEvents(page), events);
     assert.equal(await page.$eval('#for-you h2', (e) => e.textContent), 'For you');
-    await page.screenshot({ path: join(SHOTS, 'storefront-desktop-home-returning.png') });
+    await page.screenshot({ path: join(SHOTS, 'storefront-desktop-home-returning.png'), fullPage: true });
     await page.goto(`${srv.url}#/privacy`);
     assert.equal(await page.$$eval('#events-table tbody tr', (r) => r.length), events.length);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
@@ -270,6 +275,37 @@ describe('storefront with a good bundle', () => {
     await page.goto(`${srv.url}#/`);
     assert.deepEqual(await forYou(page), nativeRecs([]));
     assert.deepEqual(problems, []);
+  });
+});
+
+describe('web/serve.mjs', () => {
+  test('content types, COOP/COEP, GET only, no path escapes, 127.0.0.1', async () => {
+    const srv = await startServer({ bundle: fx.bundlePath, js: JS_DIR });
+    try {
+      assert.match(srv.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+      for (const [path, type] of [['', 'text/html; charset=utf-8'], ['app.mjs', 'text/javascript; charset=utf-8'],
+        ['js/ulm.mjs', 'text/javascript; charset=utf-8'], ['js/ulm-em.wasm', 'application/wasm'],
+        ['js/ulm-wasi.wasm', 'application/wasm'], ['style.css', 'text/css; charset=utf-8'], ['bundle.ulm', 'application/octet-stream']]) {
+        const r = await fetch(srv.url + path);
+        assert.equal(r.status, 200, path);
+        assert.equal(r.headers.get('content-type'), type, path);
+        assert.equal(r.headers.get('cross-origin-opener-policy'), 'same-origin');
+        assert.equal(r.headers.get('cross-origin-embedder-policy'), 'require-corp');
+        assert.match(r.headers.get('content-security-policy'), /connect-src 'self'/);
+        if (path === 'bundle.ulm') assert.deepEqual(new Uint8Array(await r.arrayBuffer()), fx.bytes);
+        else await r.arrayBuffer();
+      }
+      assert.equal((await fetch(srv.url, { method: 'POST', body: 'x' })).status, 405);
+      assert.equal((await fetch(`${srv.url}nope.mjs`)).status, 404);
+      // Raw request paths (fetch would normalise the dots away): nothing outside the served folders.
+      const port = new URL(srv.url).port;
+      const rawGet = (path) => new Promise((ok, fail) => {
+        http.get({ host: '127.0.0.1', port, path }, (r) => { r.resume(); r.on('end', () => ok(r.statusCode)); }).on('error', fail);
+      });
+      assert.equal(await rawGet('/app.mjs'), 200);
+      for (const p of ['/../serve.mjs', '/js/../../package.json', '/%2e%2e/serve.mjs', '/js/..%2f..%2f..%2fpackage.json', '/js/%2e%2e/%2e%2e/run'])
+        assert.equal(await rawGet(p), 404, p);
+    } finally { await srv.close(); }
   });
 });
 

@@ -120,7 +120,7 @@ function onRecs(msg) {
 // ---- recommendation rows (filled in place when the worker answers) ----
 function recRow(id, title, sub) {
   return h('section', { id, class: 'recs', 'aria-labelledby': `${id}-h` },
-    h('h2', { id: `${id}-h` }, title), sub ? h('p', { class: 'sub' }, sub) : null,
+    h('h2', { id: `${id}-h` }, title), h('p', { class: 'sub' }, sub ?? ''),
     h('div', { class: 'row', 'data-list': '' }, h('p', { class: 'loading' }, 'Ranking on your device…')));
 }
 function fillRow(id, items, title) {
@@ -169,7 +169,7 @@ function renderKnow() {
     `The bundle has a ${what} model (${key} = ${c.meta[key]}), but this scorer cannot score visitors with it yet.`);
   const row = (dt, dd) => [h('dt', {}, dt), h('dd', {}, dd)];
   dl.replaceChildren(
-    ...row('Your activity', `${count('view')} views, ${count('cart')} cart adds, ${count('purchase')} items bought (${money.format(spend)}), ${count('search')} searches`),
+    ...row('Your activity', `${count('view')} views, ${count('cart')} cart adds, ${count('purchase')} items bought (${money.format(spend)}), ${count('search')} search${count('search') === 1 ? '' : 'es'}`),
     ...row('Segment', c.segments ? present('segment', 'model.segments') : missing('segment', 'model.segments')),
     ...row('Lifecycle stage', c.stages ? present('lifecycle', 'model.stages') : missing('lifecycle-stage', 'model.stages')),
     ...row('Churn risk', c.churn ? present('churn', 'model.churn') : missing('churn', 'model.churn')),
@@ -230,6 +230,8 @@ function matches(query) {
   if (!words.length) return [];
   const rank = new Map(shop.popular.map((id, i) => [id, i]));
   return [...shop.catalogue.values()]
+    // Only items the model may recommend: the bundle's deny list (postage, fees) is not for sale.
+    .filter((it) => rank.has(it.id))
     .filter((it) => { const s = `${it.name} ${it.id}`.toLowerCase(); return words.every((w) => s.includes(w)); })
     .sort((a, b) => (rank.get(a.id) ?? 1e9) - (rank.get(b.id) ?? 1e9))
     .map((it) => it.id);
