@@ -66,6 +66,7 @@ async function forYou(page) {
   }
 }
 async function storedEvents(page) {
+  await page.waitForFunction(() => (document.body.dataset.writes ?? '0') === '0');
   return page.evaluate(() => new Promise((ok, fail) => {
     const r = indexedDB.open('ulm-shop', 1);
     r.onupgradeneeded = () => r.result.createObjectStore('events', { autoIncrement: true });

@@ -17,6 +17,7 @@ const shop = {
   worker: null,
   seq: 0,
   recs: null,            // last answer of the worker
+  writes: 0,             // events being saved
 };
 
 // ---- small DOM helper (textContent only: names from the bundle are never parsed as HTML) ----
@@ -61,9 +62,12 @@ function card(id) {
 async function record(ev) {
   const e = { ...ev, t: new Date().toISOString() };
   shop.events.push(e);
-  try { await shop.store.add(e); } catch (err) { notice(`Could not save to IndexedDB (${err?.message ?? err}); kept in memory.`); }
+  // Rank at once (the history is in shop.events already); body[data-writes] counts saves in flight.
   refreshRecs();
   updateCartCount();
+  document.body.dataset.writes = String(++shop.writes);
+  try { await shop.store.add(e); } catch (err) { notice(`Could not save to IndexedDB (${err?.message ?? err}); kept in memory.`); }
+  document.body.dataset.writes = String(--shop.writes);
 }
 
 function cartLines() {
