@@ -72,6 +72,8 @@ export interface Model {
    * Throws UlmError ERR_NOT_FOUND when the bundle has no churn model.
    */
   churn(request: ChurnRequest): ChurnResult;
+  /** Unit price of an item (the bundle's ITPR section), or null when unknown or not priced. */
+  itemPrice(id: string | number): number | null;
   /** Frees the model's wasm memory; any later use throws UlmError ERR_MISUSE. Idempotent. */
   close(): void;
 }

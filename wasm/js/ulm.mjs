@@ -47,6 +47,7 @@ const RAW_EXPORTS = [
 ];
 // Churn (wasm/shim_churn.c, wasm/exports_churn.txt).
 RAW_EXPORTS.push('ulm_wasm_churn_info', 'ulm_wasm_churn_feature', 'ulm_wasm_churn_features', 'ulm_wasm_churn_score');
+RAW_EXPORTS.push('ulm_wasm_item_price');  // wasm/shim_catalog.c
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
 const utf8Encoder = new TextEncoder();
@@ -495,6 +496,14 @@ class Model {
     } finally {
       rt.fn.free(buf);
     }
+  }
+
+  /** Unit price of an item (the bundle's ITPR section, float32), or null when unknown or not priced. */
+  itemPrice(id) {
+    const idx = this.#find('ulm_wasm_item_find', idString(id, 'item id'));
+    if (idx < 0) return null;
+    const p = this.#rt.fn.ulm_wasm_item_price(this.#h, idx);
+    return Number.isFinite(p) ? p : null;
   }
 
   /** Frees the model's wasm memory. Later calls throw UlmError ERR_MISUSE; close() again is a no-op. */
