@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "export.h"
+#include "profile_run.h"
 #include "store.h"
 
 static const char usage[] =
@@ -17,6 +18,8 @@ static const char usage[] =
     "  --no-user-table     leave user histories out (for bundles shipped to browsers)\n"
     "  --deny IDS          comma-separated item ids never to recommend (postage, fees, ...)\n"
     "  --deny-file FILE    the same, one item id per line\n"
+    "  --no-profiles       leave out the profiler (profiles, RFM/k-means segments, stages, CLV)\n"
+    "  --k K, --seed S     k-means k (default: by silhouette) and seed (default 42) for the profiler\n"
     "  --json              report as one JSON object\n";
 
 /* Flags the items named in list (comma-separated, or a file of one id per line when is_file) in
@@ -53,7 +56,8 @@ static int mark_denied(const char *list, bool is_file, const ulm_events *ev, uin
 
 int ulm_cmd_train(int argc, char **argv) {
     ulm_opt opts[] = {{"out", true, NULL}, {"half-life", true, NULL}, {"no-user-table", false, NULL}, {"json", false, NULL},
-                      {"deny", true, NULL}, {"deny-file", true, NULL}};
+                      {"deny", true, NULL}, {"deny-file", true, NULL},
+                      {"no-profiles", false, NULL}, {"k", true, NULL}, {"seed", true, NULL}};
     size_t no = sizeof opts / sizeof opts[0];
     ulm_args a;
     int r = ulm_args_parse(&a, argc, argv, opts, no, usage);
@@ -92,6 +96,13 @@ int ulm_cmd_train(int argc, char **argv) {
     if (unknown + unknown_f)
         fprintf(stderr, "ulm train: %d denied item id(s) are not in the catalogue (ignored)\n", unknown + unknown_f);
     eo.deny = deny;
+    ulm_profiler *prof = NULL;
+    if (!ulm_opt_get(opts, no, "no-profiles") && ulm_train_profiler(&ev, opts, no, &prof) != 0) {
+        free(deny);
+        ulm_events_free(&ev);
+        return ULM_EXIT_USAGE;
+    }
+    eo.profiler = prof;
     uint8_t *buf = NULL;
     size_t len = 0;
     ulm_export_info info;
@@ -99,6 +110,7 @@ int ulm_cmd_train(int argc, char **argv) {
     if (s == ULM_OK) s = ulm_file_write_atomic(out, buf, len, &d);
     free(buf);
     free(deny);
+    ulm_profiler_free(prof);
     if (s != ULM_OK) {
         ulm_errorf("train", "%s: %s", ulm_status_name(s), d.message);
         ulm_events_free(&ev);

@@ -11,5 +11,7 @@ int ulm_cmd_inspect(int argc, char **argv);
 int ulm_cmd_version(int argc, char **argv);
 int ulm_cmd_eval(int argc, char **argv);
 int ulm_cmd_clv(int argc, char **argv);
+int ulm_cmd_profile(int argc, char **argv);
+int ulm_cmd_segment(int argc, char **argv);
 
 #endif

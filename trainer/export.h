@@ -10,6 +10,7 @@ typedef struct ulm_export_opts {
     double half_life_days;  /* popularity decay */
     int64_t as_of;          /* INT64_MIN = last event */
     const uint8_t *deny;    /* NULL, or one flag per item of ev->items: never recommend */
+    const ulm_profiler *profiler; /* NULL, or its sections go into the bundle (profile_train.c) */
 } ulm_export_opts;
 
 typedef struct ulm_export_info {

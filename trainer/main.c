@@ -20,6 +20,8 @@ static const command commands[] = {
     {"inspect", ulm_cmd_inspect, "list a bundle's or store's sections and metadata, verify checksums"},
     {"version", ulm_cmd_version, "print the version and the compute backends of this build"},
     {"clv", ulm_cmd_clv, "customer lifetime value: BG/NBD, Pareto/NBD, Gamma-Gamma fit, predict, holdout eval"},
+    {"profile", ulm_cmd_profile, "one row of profile features per customer (events before --as-of only)"},
+    {"segment", ulm_cmd_segment, "RFM and k-means segments, lifecycle stages and CLV per customer, with a summary"},
 };
 
 static void usage(FILE *f) {

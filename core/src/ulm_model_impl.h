@@ -22,6 +22,7 @@ struct ulm_model {
     const uint8_t *user_off;/* u32[n_users+1] */
     uint32_t *user_items;   /* decoded, ascending per user */
     ulm_dict item_index, user_index;
+    struct ulm_profiler *profile; /* profiles, segments, stages, CLV (profile_load.c), or NULL */
 };
 
 #endif
