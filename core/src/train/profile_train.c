@@ -560,6 +560,7 @@ static ulm_status fit_kmeans(ulm_profiler *p, const ulm_profile *pr, size_t n, c
                 buf = nb;
             }
             memcpy(buf + len, line, L);
+            buf[len + L] = 0; /* keeps the text NUL-terminated after the last description */
             p->desc_off[m] = (uint32_t)len;
             len += L;
             p->desc_off[m + 1] = (uint32_t)len;
