@@ -100,6 +100,9 @@ static int u32_lt(const uint32_t *a, const uint32_t *b) { return *a < *b; }
 
 #define ULM__HEAPSORT(name, T, LT)                                                                                     \
     static void name(T *a, size_t n) {                                                                                 \
+        size_t sorted = 1;                                                                                             \
+        while (sorted < n && !LT(&a[sorted], &a[sorted - 1])) sorted++;                                               \
+        if (sorted >= n) return; /* logs are mostly in time order already */                                         \
         for (size_t s = n / 2; s-- > 0;) {                                                                             \
             size_t r = s;                                                                                              \
             for (size_t c; (c = 2 * r + 1) < n; r = c) {                                                               \
@@ -139,12 +142,19 @@ static size_t words_bound(const ulm_profiler *p, const ulm_profile_event *ev, si
 
 #define ALIGN8(x) (((x) + 7) & ~(size_t)7)
 
+/* Size of the count array in the scratch: the largest id space it serves. */
+static size_t count_cap(const ulm_profiler *p) {
+    size_t c = p ? p->vocab.n : 0;
+    if (p && p->n_items > c) c = p->n_items;
+    if (p && p->cats.n > c) c = p->cats.n;
+    return c;
+}
+
 size_t ulm_profile_work_size(const ulm_profiler *p, const ulm_profile_event *ev, size_t n) {
     size_t w = words_bound(p, ev, n);
-    size_t nw = p ? p->vocab.n : 0;
     return ALIGN8(n * sizeof(ev_key)) + ALIGN8(n * sizeof(ord_key)) + 2 * ALIGN8(n * sizeof(int64_t)) +
            2 * ALIGN8(n * sizeof(double)) + 2 * ALIGN8(n * sizeof(uint32_t)) + ALIGN8(w * sizeof(uint32_t)) +
-           ALIGN8(nw * sizeof(uint32_t)) + 64;
+           ALIGN8(count_cap(p) * sizeof(uint32_t)) + 64;
 }
 
 static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
@@ -195,6 +205,23 @@ static int count_above(double v, const double c[4]) {
     return k;
 }
 
+/* Number of distinct values in v[0..n) (ids below range): by sorting when n is small against the
+ * range, else with a bit per id in count[] (room for range / 32 + 1 words). */
+static double distinct(uint32_t *v, size_t n, size_t range, uint32_t *count, size_t cap) {
+    double d = 0;
+    if (n * 16 < range || range / 32 + 1 > cap) {
+        sort_u32(v, n);
+        for (size_t a = 0; a < n; a++) d += a == 0 || v[a] != v[a - 1];
+        return d;
+    }
+    memset(count, 0, (range / 32 + 1) * sizeof *count);
+    for (size_t a = 0; a < n; a++) {
+        uint32_t bit = 1u << (v[a] & 31);
+        if (!(count[v[a] >> 5] & bit)) count[v[a] >> 5] |= bit, d++;
+    }
+    return d;
+}
+
 /* Offers word w with tf-idf weight wt to the top list (weight descending, ties to the lower id, i.e.
  * the bytewise earlier word); returns wt squared for the norm. */
 static double keyword_offer(ulm_profile *out, uint32_t w, double wt) {
@@ -236,7 +263,8 @@ ulm_status ulm_profile_compute(const ulm_profiler *p, const ulm_profile_event *e
     wp += ALIGN8(n * sizeof(uint32_t));
     uint32_t *words = (uint32_t *)wp;
     wp += ALIGN8(wb * sizeof(uint32_t));
-    uint32_t *wcount = (uint32_t *)wp; /* [vocab.n], used when the customer has many words */
+    uint32_t *wcount = (uint32_t *)wp; /* [max(vocab, items, categories)], for customers with many words or items */
+    size_t wcap = count_cap(p);
 
     memset(out, 0, sizeof *out);
     for (int i = 0; i < ULM_PF_COUNT; i++) out->f[i] = NAN;
@@ -371,11 +399,7 @@ ulm_status ulm_profile_compute(const ulm_profiler *p, const ulm_profile_event *e
         if (wdays[w] > wdays[pw]) pw = w;
     f[ULM_PF_PEAK_HOUR] = ph;
     f[ULM_PF_PEAK_WEEKDAY] = pw;
-    sort_u32(items, ni);
-    sort_u32(cats, nc);
-    double di = 0, dc = 0;
-    for (size_t a = 0; a < ni; a++) di += a == 0 || items[a] != items[a - 1];
-    for (size_t a = 0; a < nc; a++) dc += a == 0 || cats[a] != cats[a - 1];
+    double di = distinct(items, ni, p->n_items, wcount, wcap), dc = distinct(cats, nc, p->cats.n, wcount, wcap);
     f[ULM_PF_DISTINCT_ITEMS] = di;
     f[ULM_PF_DISTINCT_CATEGORIES] = dc;
     if (units > 0) f[ULM_PF_RETURN_RATE] = ret_units / units;
