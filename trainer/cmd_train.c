@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "export.h"
+#include "profile_run.h"
 #include "store.h"
 
 static const char usage[] =
@@ -24,6 +25,8 @@ static const char usage[] =
     "  --horizon DAYS      churn: label window (default: the 90th percentile of the gaps between purchase days)\n"
     "  --churn-table FILE  churn: also write the labelled feature rows as CSV\n"
     "  --threads N         churn: threads for tree training (default 1; the model is the same for any N)\n"
+    "  --no-profiles       leave out the profiler (profiles, RFM/k-means segments, stages, CLV)\n"
+    "  --k K, --seed S     k-means k (default: by silhouette) and seed (default 42) for the profiler\n"
     "  --json              report as one JSON object\n";
 
 /* Flags the items named in list (comma-separated, or a file of one id per line when is_file) in
@@ -62,7 +65,7 @@ int ulm_cmd_train(int argc, char **argv) {
     ulm_opt opts[] = {{"out", true, NULL}, {"half-life", true, NULL}, {"no-user-table", false, NULL}, {"json", false, NULL},
                       {"deny", true, NULL}, {"deny-file", true, NULL},
                       {"churn", true, NULL}, {"cutoff", true, NULL}, {"horizon", true, NULL}, {"churn-table", true, NULL},
-                      {"threads", true, NULL}};
+                      {"threads", true, NULL}, {"no-profiles", false, NULL}, {"k", true, NULL}, {"seed", true, NULL}};
     size_t no = sizeof opts / sizeof opts[0];
     ulm_args a;
     int r = ulm_args_parse(&a, argc, argv, opts, no, usage);
@@ -125,6 +128,14 @@ int ulm_cmd_train(int argc, char **argv) {
         eo.extra = ulm_churn_job_sections;
         eo.extra_ctx = &cj;
     }
+    ulm_profiler *prof = NULL;
+    if (!ulm_opt_get(opts, no, "no-profiles") && ulm_train_profiler(&ev, opts, no, &prof) != 0) {
+        ulm_churn_job_free(&cj);
+        free(deny);
+        ulm_events_free(&ev);
+        return ULM_EXIT_USAGE;
+    }
+    eo.profiler = prof;
     uint8_t *buf = NULL;
     size_t len = 0;
     ulm_export_info info;
@@ -132,6 +143,7 @@ int ulm_cmd_train(int argc, char **argv) {
     if (s == ULM_OK) s = ulm_file_write_atomic(out, buf, len, &d);
     free(buf);
     free(deny);
+    ulm_profiler_free(prof);
     if (s != ULM_OK) {
         ulm_errorf("train", "%s: %s", ulm_status_name(s), d.message);
         ulm_churn_job_free(&cj);

@@ -17,5 +17,7 @@ int ulm_cmd_tune(int argc, char **argv);
 int ulm_cmd_predict(int argc, char **argv);
 int ulm_cmd_import(int argc, char **argv);
 int ulm_cmd_alerts(int argc, char **argv);
+int ulm_cmd_profile(int argc, char **argv);
+int ulm_cmd_segment(int argc, char **argv);
 
 #endif

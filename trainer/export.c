@@ -170,6 +170,7 @@ ulm_status ulm_export_bundle(const ulm_events *ev, const ulm_export_opts *o, uin
     for (uint32_t i = 0; o->deny && i < ev->items.n; i++) info->items_denied += o->deny[i] != 0;
     if (s == ULM_OK && info->items_denied)
         s = ulm_writer_section(w, "ITDN", ULM_DT_U8, ev->items.n, 0, 1, 0, o->deny, ev->items.n);
+    if (s == ULM_OK && o->profiler) s = ulm_profiler_write(o->profiler, w);
     char num[64], when[48];
     ulm_format_time(info->as_of, when);
     if (s == ULM_OK) s = ulm_writer_meta(w, "created.by", "ulm " ULM_VERSION_STRING);

@@ -12,6 +12,7 @@ typedef struct ulm_export_opts {
     const uint8_t *deny;    /* NULL, or one flag per item of ev->items: never recommend */
     ulm_status (*extra)(ulm_writer *w, void *ctx); /* NULL, or adds more sections (churn) before finishing */
     void *extra_ctx;
+    const ulm_profiler *profiler; /* NULL, or its sections go into the bundle (profile_train.c) */
 } ulm_export_opts;
 
 typedef struct ulm_export_info {

@@ -5,9 +5,13 @@
 #include "ulm/ulm_events.h"
 #include "ulm_impl.h"
 #include "ulm_model_impl.h"
+#include "profile_impl.h"
 
 /* Sections this reader understands; a REQUIRED section not listed fails with ULM_ERR_VERSION. */
-static const char *const known_sections[] = {"META", "ITID", "ITNM", "ITPR", "POPR", "USID", "USOF", "USIT", "ITDN", "CHRN", "CHFN", "CHCT", NULL};
+static const char *const known_sections[] = {"META", "ITID", "ITNM", "ITPR", "POPR", "USID", "USOF", "USIT", "ITDN",
+                                             "CHRN", "CHFN", "CHCT",
+                                             "PFCT", "PFCN", "PFRP", "PFVO", "PFID", "PFWO", "PFWI", "RFMQ",
+                                             "KMFT", "KMSC", "KMNS", "KMDS", "LCST", "CLVP", NULL};
 
 ulm_load_opts ulm_load_opts_init(void) {
     ulm_load_opts o;
@@ -123,6 +127,7 @@ static ulm_status load_parts(ulm_model *m, uint32_t flags, ulm_diag *diag) {
         if ((s = load_users(m, &uoff, &uitems, diag)) != ULM_OK) return s;
     }
     if ((s = ulm__churn_load_parts(m, flags, diag)) != ULM_OK) return s;
+    if ((s = ulm__profile_load(m, flags, diag)) != ULM_OK) return s;
     return ULM_OK;
 }
 
@@ -173,6 +178,7 @@ void ulm_model_free(ulm_model *m) {
     ulm__free(m->alloc, m->pop_score, 0);
     ulm__free(m->alloc, m->pop_order, 0);
     ulm__free(m->alloc, m->user_items, 0);
+    ulm__profiler_destroy(m->profile);
     ulm__free(m->alloc, m->owned, m->owned_len);
     ulm__free(m->alloc, m, sizeof *m);
 }

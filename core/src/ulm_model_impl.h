@@ -27,6 +27,7 @@ struct ulm_model {
     uint32_t churn_set;         /* ULM_CHURN_SET_* */
     ulm_strtab churn_names, churn_cats;
     uint32_t *churn_cat_off;    /* per feature: its first category text in churn_cats */
+    struct ulm_profiler *profile; /* profiles, segments, stages, CLV (profile_load.c), or NULL */
 };
 
 /* Loads and checks the churn sections (churn_model.c); frees what it loaded. */

@@ -25,6 +25,48 @@ export type RecommendRequest =
   | { history: Iterable<string | number>; user?: undefined; k?: number }
   | { user: string | number; history?: undefined; k?: number };
 
+/** One event of a customer's history for Model.profile(). */
+export interface HistoryEvent {
+  /** 'purchase' | 'return' | 'view' | 'cart' | 'search', or the ulm_event_type number (0..4). */
+  type: 'view' | 'cart' | 'purchase' | 'return' | 'search' | number;
+  /** Unix seconds (floored), a Date or a date string. */
+  time: number | Date | string;
+  /** Catalogue item id; unknown ids count as items outside the catalogue. */
+  item?: string | number | null;
+  /** Unit price; omitted = unknown. */
+  price?: number | null;
+  /** Units (default 1); returns take positive quantities. */
+  qty?: number;
+  /** Order (invoice) id; events without one form an order per distinct time. */
+  order?: string | number | null;
+  /** Search text (search events). */
+  query?: string | null;
+}
+
+export interface ProfileRequest {
+  history: Iterable<HistoryEvent>;
+  /** Only events before this count (default: one second after the latest event). */
+  asOf?: number | Date | string;
+}
+
+export interface CustomerProfile {
+  /** Every ulm_profile_feature by its native name (recency_days, ..., clv, rfm_r, rfm_f, rfm_m); null = undefined. */
+  features: Record<string, number | null>;
+  /** Top tf-idf keywords of the items bought and the queries searched, best first. */
+  keywords: { word: string; weight: number }[];
+  /** 'Champions', 'Loyal', ..., 'Lost'; null without purchases. */
+  rfmSegment: string | null;
+  /** k-means segment (0 = highest centroid spend) and its description; null without purchases. */
+  segment: number | null;
+  segmentDescription: string | null;
+  /** 'new' | 'active' | 'at risk' | 'dormant' | 'churned' | 'reactivated'; null without purchases. */
+  stage: string | null;
+  pAlive: number | null;
+  expectedPurchases: number | null;
+  expectedSpend: number | null;
+  clv: number | null;
+}
+
 /** An error from the ulm core. */
 export class UlmError extends Error {
   readonly name: 'UlmError';
@@ -74,6 +116,12 @@ export interface Model {
   churn(request: ChurnRequest): ChurnResult;
   /** Unit price of an item (the bundle's ITPR section), or null when unknown or not priced. */
   itemPrice(id: string | number): number | null;
+  /**
+   * Profile features, RFM and k-means segments, lifecycle stage, P(alive), expected purchases and CLV
+   * of one customer from a locally held history, computed by the same core code as `ulm segment`.
+   * Throws UlmError ERR_UNSUPPORTED when the bundle has no profiler (trained with --no-profiles).
+   */
+  profile(request: ProfileRequest): CustomerProfile;
   /** Frees the model's wasm memory; any later use throws UlmError ERR_MISUSE. Idempotent. */
   close(): void;
 }

@@ -44,6 +44,10 @@ const RAW_EXPORTS = [
   'ulm_wasm_load', 'ulm_wasm_free', 'ulm_wasm_item_count', 'ulm_wasm_item_id', 'ulm_wasm_item_name',
   'ulm_wasm_item_find', 'ulm_wasm_items_find', 'ulm_wasm_user_count', 'ulm_wasm_user_id', 'ulm_wasm_user_find',
   'ulm_wasm_user_history', 'ulm_wasm_meta', 'ulm_wasm_topk',
+  // profiles (wasm/shim_profile.c)
+  'ulm_profile_feature_name', 'ulm_rfm_segment_name', 'ulm_stage_name', 'ulm_wasm_profile_feature_count',
+  'ulm_wasm_profile_available', 'ulm_wasm_profile_segments', 'ulm_wasm_profile_as_of', 'ulm_wasm_profile_word',
+  'ulm_wasm_profile_segment_description', 'ulm_wasm_profile',
 ];
 // Churn (wasm/shim_churn.c, wasm/exports_churn.txt).
 RAW_EXPORTS.push('ulm_wasm_churn_info', 'ulm_wasm_churn_feature', 'ulm_wasm_churn_features', 'ulm_wasm_churn_score');
@@ -255,6 +259,32 @@ function idString(id, what) {
   if (typeof id === 'string') return id;
   if (typeof id === 'number' && Number.isFinite(id)) return String(id);
   throw new TypeError(`ulm: ${what} must be a string, got ${typeof id}`);
+}
+
+const ST_UNSUPPORTED = 6;
+const EVENT_TYPES = ['view', 'cart', 'purchase', 'return', 'search'];  // ulm_event_type (frozen on disk)
+
+// Feature, RFM segment and stage names from the core, read once per runtime.
+function profileNames(rt) {
+  if (!rt.profileNames) {
+    const count = rt.fn.ulm_wasm_profile_feature_count();
+    const features = [];
+    for (let f = 0; f < count; f++) features.push(rt.cstr(rt.fn.ulm_profile_feature_name(f)));
+    const rfm = [];
+    for (let s = 0; ; s++) { const p = rt.fn.ulm_rfm_segment_name(s); if (!p) break; rfm.push(rt.cstr(p)); }
+    const stages = [];
+    for (let s = 0; ; s++) { const p = rt.fn.ulm_stage_name(s); if (!p) break; stages.push(rt.cstr(p)); }
+    rt.profileNames = { count, features, rfm, stages, typeIndex: new Map(EVENT_TYPES.map((t, i) => [t, i])) };
+  }
+  return rt.profileNames;
+}
+
+// Unix seconds from a number (seconds), a Date or a date string.
+function toSeconds(v, what) {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (v instanceof Date && Number.isFinite(v.getTime())) return v.getTime() / 1000;
+  if (typeof v === 'string') { const t = Date.parse(v); if (Number.isFinite(t)) return t / 1000; }
+  throw new TypeError(`ulm: ${what} must be Unix seconds, a Date or a date string, got ${v}`);
 }
 
 /** A loaded model bundle. Not thread-safe across workers (each worker loads its own). */
@@ -504,6 +534,110 @@ class Model {
     if (idx < 0) return null;
     const p = this.#rt.fn.ulm_wasm_item_price(this.#h, idx);
     return Number.isFinite(p) ? p : null;
+  }
+
+  /**
+   * Profile, segments, lifecycle stage and lifetime value of one customer from a history held on the
+   * device: history = [{ item, type, time, price, qty, order, query }] (type 'purchase' | 'return' |
+   * 'view' | 'cart' | 'search' or its number; time and asOf in Unix seconds, a Date or an ISO string;
+   * price, qty, order, query optional). Only events before asOf count (default: one second after the
+   * latest event). Throws UlmError ERR_UNSUPPORTED when the bundle has no profiler (docs/profile.md).
+   */
+  profile({ history, asOf } = {}) {
+    const h = this.#handle();
+    const rt = this.#rt;
+    if (!rt.fn.ulm_wasm_profile_available(h))
+      throw this.#rtError(ST_UNSUPPORTED, 'the bundle has no profiler (train it with ulm train)');
+    if (history === null || typeof history !== 'object' || typeof history[Symbol.iterator] !== 'function')
+      throw new TypeError('ulm: profile needs { history: [...] }');
+    const events = [...history];
+    const names = profileNames(rt);
+    const orders = new Map();
+    const strings = [];
+    let blobLen = 0;
+    let latest = -Infinity;
+    const recs = events.map((e, i) => {
+      if (e === null || typeof e !== 'object') throw new TypeError(`ulm: history[${i}] must be an object`);
+      const type = typeof e.type === 'number' ? e.type : names.typeIndex.get(String(e.type));
+      if (!Number.isInteger(type) || type < 0 || type >= names.typeIndex.size)
+        throw new TypeError(`ulm: history[${i}].type '${e.type}' is not one of ${[...names.typeIndex.keys()].join(', ')}`);
+      const time = Math.floor(toSeconds(e.time, `history[${i}].time`));
+      latest = Math.max(latest, time);
+      let order = 0xffffffff;
+      if (e.order !== undefined && e.order !== null) {
+        const key = String(e.order);
+        if (!orders.has(key)) orders.set(key, orders.size);
+        order = orders.get(key);
+      }
+      const item = e.item === undefined || e.item === null ? null : utf8Encoder.encode(idString(e.item, 'item id'));
+      const query = e.query === undefined || e.query === null ? null : utf8Encoder.encode(String(e.query));
+      const rec = { time, type, order, price: e.price ?? NaN, qty: e.qty ?? 1, item: null, query: null };
+      if (item) { rec.item = [blobLen, item.length]; strings.push(item); blobLen += item.length; }
+      if (query) { rec.query = [blobLen, query.length]; strings.push(query); blobLen += query.length; }
+      if (typeof rec.price !== 'number' || typeof rec.qty !== 'number')
+        throw new TypeError(`ulm: history[${i}].price and .qty must be numbers`);
+      return rec;
+    });
+    const asOfSec = asOf === undefined ? (recs.length ? latest + 1 : rt.fn.ulm_wasm_profile_as_of(h))
+      : toSeconds(asOf, 'asOf');
+    const REC = 48;
+    const nf = names.count;
+    const mem = rt.alloc(REC * recs.length + blobLen + 8 * (nf + 5) + 4 * 9 + 4 + 8);
+    try {
+      const base = mem + ((8 - (mem % 8)) % 8);
+      const outF = base;
+      const outI = outF + 8 * (nf + 5);
+      const recPtr = outI + 4 * 9 + 4;  // 8-aligned: 8 * (nf + 5) and 4 * 9 + 4 are multiples of 8
+      const blob = recPtr + REC * recs.length;
+      const dv = new DataView(rt.memory());
+      const u8 = rt.u8();
+      let at = blob;
+      for (const s of strings) { u8.set(s, at); at += s.length; }
+      recs.forEach((r, i) => {
+        const p = recPtr + REC * i;
+        dv.setFloat64(p, r.time, true);
+        dv.setFloat64(p + 8, r.price, true);
+        dv.setFloat32(p + 16, r.qty, true);
+        dv.setUint32(p + 20, r.type, true);
+        dv.setUint32(p + 24, r.order, true);
+        dv.setUint32(p + 28, r.item ? r.item[0] : 0, true);
+        dv.setUint32(p + 32, r.item ? r.item[1] : 0xffffffff, true);
+        dv.setUint32(p + 36, r.query ? r.query[0] : 0, true);
+        dv.setUint32(p + 40, r.query ? r.query[1] : 0, true);
+        dv.setUint32(p + 44, 0, true);
+      });
+      const status = rt.fn.ulm_wasm_profile(h, recPtr, recs.length, blob, blobLen, asOfSec, outF, outI);
+      if (status !== ST_OK) throw rt.error(status);
+      const out = new DataView(rt.memory());
+      const features = {};
+      for (let f = 0; f < nf; f++) {
+        const v = out.getFloat64(outF + 8 * f, true);
+        features[names.features[f]] = Number.isFinite(v) ? v : null;
+      }
+      const ints = [];
+      for (let j = 0; j < 9; j++) ints.push(out.getInt32(outI + 4 * j, true));
+      const keywords = [];
+      for (let k = 0; k < ints[3]; k++) {
+        keywords.push({
+          word: rt.strCall(rt.fn.ulm_wasm_profile_word, h, ints[4 + k]),
+          weight: out.getFloat64(outF + 8 * (nf + k), true),
+        });
+      }
+      return {
+        features,
+        keywords,
+        rfmSegment: ints[0] >= 0 ? names.rfm[ints[0]] : null,
+        segment: ints[1] >= 0 ? ints[1] : null,
+        segmentDescription: ints[1] >= 0 ? rt.strCall(rt.fn.ulm_wasm_profile_segment_description, h, ints[1]) : null,
+        stage: ints[2] >= 0 ? names.stages[ints[2]] : null,
+        pAlive: features.p_alive,
+        expectedPurchases: features.expected_purchases,
+        expectedSpend: features.expected_spend,
+        clv: features.clv,
+      };
+    } finally {
+      rt.fn.free(mem);
+    }
   }
 
   /** Frees the model's wasm memory. Later calls throw UlmError ERR_MISUSE; close() again is a no-op. */

@@ -2,7 +2,8 @@
  *
  * Modules: ulm_status.h (status codes, diagnostics, allocator), ulm_bundle.h (container
  * read/write), ulm_model.h (loaded bundle, catalogue), ulm_recs.h (top-K), ulm_dict.h
- * (string dictionary), ulm_events.h (event table), ulm_train.h (training, native only).
+ * (string dictionary), ulm_events.h (event table), ulm_train.h (training, native only),
+ * ulm_clv.h (lifetime value), ulm_profile.h (profiles, segments, stages).
  */
 #ifndef ULM_H
 #define ULM_H
@@ -16,5 +17,6 @@
 #include "ulm_model.h"
 #include "ulm_recs.h"
 #include "ulm_clv.h"
+#include "ulm_profile.h"
 
 #endif
