@@ -21,7 +21,7 @@ import { startServer } from '../../web/serve.mjs';
 const CHROMIUM = process.env.ULM_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'build', 'screenshots');
 const K = 8;  // the storefront's row length
-const DENY = 'POST,DOT,M,C2,D,S,B,CRUK,PADS,AMAZONFEE,BANK CHARGES';
+const DENY = 'POST,DOT,M,C2,D,PADS,AMAZONFEE,BANK CHARGES';
 const STATIC = /^\/(|index\.html|app\.mjs|store\.mjs|worker\.mjs|style\.css|bundle\.ulm|js\/[\w.-]+\.(mjs|wasm))$/;
 
 let fx;
