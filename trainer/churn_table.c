@@ -11,20 +11,6 @@
 #include "cli.h"
 #include "ingest.h"
 
-/* Fills diag (status, line as offset, message) and returns status. */
-static ulm_status tab_fail(ulm_diag *d, ulm_status st, const char *sec, uint64_t line, const char *fmt, ...) {
-    (void)sec;
-    if (!d) return st;
-    memset(d, 0, sizeof *d);
-    d->status = st;
-    d->offset = line;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(d->message, sizeof d->message, fmt, ap);
-    va_end(ap);
-    return st;
-}
-
 /* Cells read as missing. */
 static bool is_missing(const char *s, uint32_t n) {
     static const char *const na[] = {"", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "?"};
@@ -67,27 +53,27 @@ static ulm_status csv_open(const char *path, csv_file *c, ulm_diag *d) {
     c->scratch = malloc(c->len + 16);
     c->cap = 4096;
     c->f = malloc(c->cap * sizeof *c->f);
-    if (!c->scratch || !c->f) return tab_fail(d, ULM_ERR_NOMEM, NULL, 0, "out of memory");
+    if (!c->scratch || !c->f) return ulm_diag_set(d, ULM_ERR_NOMEM, NULL, 0, "out of memory");
     char delim = ulm_format_sniff(c->buf, c->len) == ULM_FMT_TSV ? '\t' : ',';
     ulm_csv_init(&c->cur, c->buf, c->len, delim);
     uint32_t nf;
     uint64_t line;
     ulm_row_err e;
     if (!ulm_csv_next(&c->cur, c->f, c->cap, &nf, &line, &e))
-        return tab_fail(d, ULM_ERR_PARSE, NULL, 0, "%s: empty file (a header row is needed)", path);
-    if (e != ULM_ROW_OK || nf > c->cap) return tab_fail(d, ULM_ERR_PARSE, NULL, 0, "%s:1: unreadable header", path);
+        return ulm_diag_set(d, ULM_ERR_PARSE, NULL, 0, "%s: empty file (a header row is needed)", path);
+    if (e != ULM_ROW_OK || nf > c->cap) return ulm_diag_set(d, ULM_ERR_PARSE, NULL, 0, "%s:1: unreadable header", path);
     c->n_cols = nf;
     c->header = calloc(nf, sizeof *c->header);
-    if (!c->header) return tab_fail(d, ULM_ERR_NOMEM, NULL, 0, "out of memory");
+    if (!c->header) return ulm_diag_set(d, ULM_ERR_NOMEM, NULL, 0, "out of memory");
     for (uint32_t i = 0; i < nf; i++) {
         size_t used = 0;
         uint32_t n;
         const char *t = ulm_fieldv_text(&c->f[i], c->scratch, &used, &n);
         c->header[i] = dup_n(t ? t : "", t ? n : 0);
-        if (!c->header[i]) return tab_fail(d, ULM_ERR_NOMEM, NULL, 0, "out of memory");
+        if (!c->header[i]) return ulm_diag_set(d, ULM_ERR_NOMEM, NULL, 0, "out of memory");
         for (uint32_t j = 0; j < i; j++)
             if (strcmp(c->header[i], c->header[j]) == 0)
-                return tab_fail(d, ULM_ERR_PARSE, NULL, 0, "%s:1: column '%s' appears twice", path, c->header[i]);
+                return ulm_diag_set(d, ULM_ERR_PARSE, NULL, 0, "%s:1: column '%s' appears twice", path, c->header[i]);
     }
     return ULM_OK;
 }
@@ -101,7 +87,7 @@ static bool csv_row(csv_file *c, const char *path, const char **text, uint32_t *
     *st = ULM_OK;
     if (!ulm_csv_next(&c->cur, c->f, c->cap, &nf, line, &e)) return false;
     if (e != ULM_ROW_OK || nf != c->n_cols) {
-        *st = tab_fail(d, ULM_ERR_PARSE, NULL, *line, "%s:%llu: %s", path, (unsigned long long)*line,
+        *st = ulm_diag_set(d, ULM_ERR_PARSE, NULL, *line, "%s:%llu: %s", path, (unsigned long long)*line,
                         e != ULM_ROW_OK ? "malformed quoting" : "wrong number of fields");
         if (e == ULM_ROW_OK)
             snprintf(d->message + strlen(d->message), sizeof d->message - strlen(d->message), " (%u, header has %u)", nf,
@@ -153,7 +139,7 @@ ulm_status ulm_ctab_read_train(const char *path, const char *label, const char *
     if (st != ULM_OK) goto done;
     int lc = find_col(&c, label);
     if (lc < 0) {
-        st = tab_fail(d, ULM_ERR_PARSE, NULL, 0, "%s: no label column '%s' in the header", path, label);
+        st = ulm_diag_set(d, ULM_ERR_PARSE, NULL, 0, "%s: no label column '%s' in the header", path, label);
         goto done;
     }
     text = calloc(c.n_cols, sizeof *text);
@@ -170,7 +156,7 @@ ulm_status ulm_ctab_read_train(const char *path, const char *label, const char *
     while (csv_row(&c, path, text, len, &line, &st, d)) {
         rows++;
         if (is_missing(text[lc], len[lc])) {
-            st = tab_fail(d, ULM_ERR_PARSE, NULL, line, "%s:%llu: the label '%s' is missing", path,
+            st = ulm_diag_set(d, ULM_ERR_PARSE, NULL, line, "%s:%llu: the label '%s' is missing", path,
                            (unsigned long long)line, label);
             goto done;
         }
@@ -190,14 +176,14 @@ ulm_status ulm_ctab_read_train(const char *path, const char *label, const char *
     }
     if (st != ULM_OK) goto done;
     if (rows == 0) {
-        st = tab_fail(d, ULM_ERR_PARSE, NULL, 0, "%s: no data rows", path);
+        st = ulm_diag_set(d, ULM_ERR_PARSE, NULL, 0, "%s: no data rows", path);
         goto done;
     }
     /* the label: exactly two values; the positive one named or implied */
     if (labels.n == 1) {
         uint32_t n;
         const char *v = ulm_dict_str(&labels, 0, &n);
-        st = tab_fail(d, ULM_ERR_RANGE, NULL, 0, "%s: label '%s' has one class only ('%.*s'); churn needs two", path,
+        st = ulm_diag_set(d, ULM_ERR_RANGE, NULL, 0, "%s: label '%s' has one class only ('%.*s'); churn needs two", path,
                        label, (int)n, v);
         goto done;
     }
@@ -208,7 +194,7 @@ ulm_status ulm_ctab_read_train(const char *path, const char *label, const char *
             const char *v = ulm_dict_str(&labels, i, &n);
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s'%.*s'", i ? ", " : "", (int)(n < 20 ? n : 20), v);
         }
-        st = tab_fail(d, ULM_ERR_RANGE, NULL, 0, "%s: label '%s' has %u distinct values (%s%s); expected two", path,
+        st = ulm_diag_set(d, ULM_ERR_RANGE, NULL, 0, "%s: label '%s' has %u distinct values (%s%s); expected two", path,
                        label, labels.n, list, labels.n > 5 ? ", ..." : "");
         goto done;
     }
@@ -218,7 +204,7 @@ ulm_status ulm_ctab_read_train(const char *path, const char *label, const char *
     if (positive) {
         pos_id = (int)ulm_dict_find(&labels, positive, strlen(positive));
         if (pos_id == (int)ULM_NONE) {
-            st = tab_fail(d, ULM_ERR_RANGE, NULL, 0, "%s: --positive '%s' is not a value of '%s' (values: '%.*s', '%.*s')",
+            st = ulm_diag_set(d, ULM_ERR_RANGE, NULL, 0, "%s: --positive '%s' is not a value of '%s' (values: '%.*s', '%.*s')",
                            path, positive, label, (int)n0, v0, (int)n1, v1);
             goto done;
         }
@@ -229,7 +215,7 @@ ulm_status ulm_ctab_read_train(const char *path, const char *label, const char *
             if (id != ULM_NONE) pos_id = (int)id;
         }
         if (pos_id < 0) {
-            st = tab_fail(d, ULM_ERR_RANGE, NULL, 0,
+            st = ulm_diag_set(d, ULM_ERR_RANGE, NULL, 0,
                            "%s: say which value of '%s' means churn with --positive ('%.*s' or '%.*s')", path, label,
                            (int)n0, v0, (int)n1, v1);
             goto done;
@@ -335,7 +321,7 @@ ulm_status ulm_ctab_read_train(const char *path, const char *label, const char *
     st = ULM_OK;
     goto done;
 nomem:
-    st = tab_fail(d, ULM_ERR_NOMEM, NULL, 0, "out of memory");
+    st = ulm_diag_set(d, ULM_ERR_NOMEM, NULL, 0, "out of memory");
 done:
     for (uint32_t j = 0; raw && j < c.n_cols; j++) ulm_dict_free(&raw[j]);
     free(raw), free(text), free(len), free(cs), free(freq), free(remap), free(col_of);
@@ -359,7 +345,7 @@ ulm_status ulm_ctab_read_apply(const char *path, const ulm_ctab_schema *s, bool 
     if (st != ULM_OK) goto done;
     int lc = s->label ? find_col(&c, s->label) : -1;
     if (need_label && lc < 0) {
-        st = tab_fail(d, ULM_ERR_PARSE, NULL, 0, "%s: no label column '%s' in the header", path, s->label);
+        st = ulm_diag_set(d, ULM_ERR_PARSE, NULL, 0, "%s: no label column '%s' in the header", path, s->label);
         goto done;
     }
     col = malloc(((size_t)s->n_features + 1) * sizeof *col);
@@ -369,7 +355,7 @@ ulm_status ulm_ctab_read_apply(const char *path, const ulm_ctab_schema *s, bool 
     for (uint32_t f = 0; f < s->n_features; f++) {
         col[f] = find_col(&c, s->names[f]);
         if (col[f] < 0) {
-            st = tab_fail(d, ULM_ERR_PARSE, NULL, 0, "%s: column '%s' used by the model is missing", path, s->names[f]);
+            st = ulm_diag_set(d, ULM_ERR_PARSE, NULL, 0, "%s: column '%s' used by the model is missing", path, s->names[f]);
             goto done;
         }
     }
@@ -392,7 +378,7 @@ ulm_status ulm_ctab_read_apply(const char *path, const ulm_ctab_schema *s, bool 
         if (lc >= 0) {
             int y = label_of(s, text[lc], len[lc]);
             if (y < 0) {
-                st = tab_fail(d, ULM_ERR_RANGE, NULL, line, "%s:%llu: label '%.*s' is neither '%s' nor '%s'", path,
+                st = ulm_diag_set(d, ULM_ERR_RANGE, NULL, line, "%s:%llu: label '%.*s' is neither '%s' nor '%s'", path,
                                (unsigned long long)line, (int)(len[lc] < 40 ? len[lc] : 40), text[lc], s->positive,
                                s->negative);
                 goto done;
@@ -411,7 +397,7 @@ ulm_status ulm_ctab_read_apply(const char *path, const ulm_ctab_schema *s, bool 
             } else {
                 double v;
                 if (!ulm_parse_number(text[j], len[j], &v) || !isfinite(v)) {
-                    st = tab_fail(d, ULM_ERR_PARSE, NULL, line, "%s:%llu: column '%s' expects a number, got '%.*s'", path,
+                    st = ulm_diag_set(d, ULM_ERR_PARSE, NULL, line, "%s:%llu: column '%s' expects a number, got '%.*s'", path,
                                    (unsigned long long)line, s->names[f], (int)(len[j] < 40 ? len[j] : 40), text[j]);
                     goto done;
                 }
@@ -422,7 +408,7 @@ ulm_status ulm_ctab_read_apply(const char *path, const ulm_ctab_schema *s, bool 
     }
     goto done;
 nomem:
-    st = tab_fail(d, ULM_ERR_NOMEM, NULL, 0, "out of memory");
+    st = ulm_diag_set(d, ULM_ERR_NOMEM, NULL, 0, "out of memory");
 done:
     free(col), free(text), free(len);
     csv_close(&c);

@@ -11,19 +11,6 @@
 #include "ingest.h"
 #include "store.h"
 
-/* Fills diag with a message and returns status. */
-static ulm_status cfail(ulm_diag *diag, ulm_status st, const char *fmt, ...) {
-    if (diag) {
-        memset(diag, 0, sizeof *diag);
-        diag->status = st;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(diag->message, sizeof diag->message, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
-
 typedef struct cday {
     uint32_t cust;
     int64_t day;
@@ -98,7 +85,7 @@ static ulm_status finish(cday *rows, size_t n, ulm_clv_tx *tx, ulm_diag *diag) {
     tx->value = malloc((m ? m : 1) * sizeof *tx->value);
     if (!tx->cust || !tx->day || !tx->value) {
         free(rows);
-        return cfail(diag, ULM_ERR_NOMEM, "out of memory");
+        return ulm_diag_set(diag, ULM_ERR_NOMEM, NULL, 0, "out of memory");
     }
     tx->first_day = INT64_MAX;
     tx->last_day = INT64_MIN;
@@ -112,7 +99,7 @@ static ulm_status finish(cday *rows, size_t n, ulm_clv_tx *tx, ulm_diag *diag) {
     }
     tx->n = m;
     free(rows);
-    if (!m) return cfail(diag, ULM_ERR_RANGE, "no purchases by known customers");
+    if (!m) return ulm_diag_set(diag, ULM_ERR_RANGE, NULL, 0, "no purchases by known customers");
     return ULM_OK;
 }
 
@@ -140,7 +127,7 @@ static ulm_status load_store(const char *path, ulm_clv_tx *tx, ulm_diag *diag) {
     uint32_t *map = malloc(((size_t)ev.users.n + 1) * sizeof *map);
     if (!map) {
         ulm_events_free(&ev);
-        return cfail(diag, ULM_ERR_NOMEM, "out of memory");
+        return ulm_diag_set(diag, ULM_ERR_NOMEM, NULL, 0, "out of memory");
     }
     for (uint32_t u = 0; u < ev.users.n; u++) map[u] = ULM_NONE;
     for (size_t i = 0; i < ev.n; i++) {
@@ -163,7 +150,7 @@ static ulm_status load_store(const char *path, ulm_clv_tx *tx, ulm_diag *diag) {
                   ty == ULM_EV_PURCHASE};
         if (!push(&rows, &n, &cap, r)) {
             free(rows), free(map), ulm_events_free(&ev);
-            return cfail(diag, ULM_ERR_NOMEM, "out of memory");
+            return ulm_diag_set(diag, ULM_ERR_NOMEM, NULL, 0, "out of memory");
         }
     }
     free(map);
@@ -230,14 +217,14 @@ static ulm_status load_table(const char *path, const char *map, bool no_header, 
         size_t n = e ? (size_t)(e - p) : strlen(p);
         if (!eq || eq > p + n) {
             free(buf);
-            return cfail(diag, ULM_ERR_PARSE, "--map: expected field=column, got '%.*s'", (int)n, p);
+            return ulm_diag_set(diag, ULM_ERR_PARSE, NULL, 0, "--map: expected field=column, got '%.*s'", (int)n, p);
         }
         int k = -1;
         for (int j = 0; j < 3; j++)
             if (same(p, (size_t)(eq - p), fields[j])) k = j;
         if (k < 0) {
             free(buf);
-            return cfail(diag, ULM_ERR_PARSE, "--map: unknown field '%.*s' (customer, date, value)",
+            return ulm_diag_set(diag, ULM_ERR_PARSE, NULL, 0, "--map: unknown field '%.*s' (customer, date, value)",
                              (int)(eq - p), p);
         }
         want[k] = eq + 1;
@@ -275,7 +262,7 @@ static ulm_status load_table(const char *path, const char *map, bool no_header, 
     for (int k = 0; k < 3; k++) {
         if (col[k] < 0) {
             free(buf);
-            return cfail(diag, ULM_ERR_PARSE,
+            return ulm_diag_set(diag, ULM_ERR_PARSE, NULL, 0,
                              no_header ? "%s: no column for '%s' (with --no-header, --map %s=N with a 1-based index)"
                                        : "%s: no column for '%s' in the header (use --map %s=COLUMN)",
                              path, fields[k], fields[k]);
@@ -305,14 +292,14 @@ static ulm_status load_table(const char *path, const char *map, bool no_header, 
             tx->bad_rows++;
             free(buf), free(rows);
             if (bad == 3)
-                return cfail(diag, ULM_ERR_PARSE, "%s:%d: %d fields, the columns need %d", path, lineno, nf, mx + 1);
-            return cfail(diag, ULM_ERR_PARSE, "%s:%d: field '%s' (column %d): cannot read '%.*s'", path, lineno,
+                return ulm_diag_set(diag, ULM_ERR_PARSE, NULL, 0, "%s:%d: %d fields, the columns need %d", path, lineno, nf, mx + 1);
+            return ulm_diag_set(diag, ULM_ERR_PARSE, NULL, 0, "%s:%d: field '%s' (column %d): cannot read '%.*s'", path, lineno,
                          fields[bad], col[bad] + 1, (int)(fl[col[bad]] > 40 ? 40 : fl[col[bad]]), f[col[bad]]);
         }
         uint32_t c = ulm_dict_intern(&tx->names, f[col[0]], fl[col[0]], NULL);
         if (c == ULM_NONE || !push(&rows, &n, &cap, (cday){c, day, v, 1})) {
             free(buf), free(rows);
-            return cfail(diag, ULM_ERR_NOMEM, "out of memory");
+            return ulm_diag_set(diag, ULM_ERR_NOMEM, NULL, 0, "out of memory");
         }
     }
     free(buf);
@@ -323,7 +310,7 @@ ulm_status ulm_clv_tx_load(const char *path, const char *map, bool no_header, ul
     memset(tx, 0, sizeof *tx);
     ulm_dict_init(&tx->names);
     FILE *fp = fopen(path, "rb");
-    if (!fp) return cfail(diag, ULM_ERR_IO, "%s: cannot open", path);
+    if (!fp) return ulm_diag_set(diag, ULM_ERR_IO, NULL, 0, "%s: cannot open", path);
     unsigned char magic[4] = {0};
     size_t got = fread(magic, 1, 4, fp);
     fclose(fp);
@@ -352,7 +339,7 @@ ulm_status ulm_clv_summarise(const ulm_clv_tx *tx, int64_t cal_end, int64_t end,
     for (int k = 0; k < 6; k++)
         if (!*cols[k] || !s->cust) {
             ulm_clv_summary_free(s);
-            return cfail(diag, ULM_ERR_NOMEM, "out of memory");
+            return ulm_diag_set(diag, ULM_ERR_NOMEM, NULL, 0, "out of memory");
         }
     size_t i = 0;
     while (i < tx->n) {
@@ -402,7 +389,7 @@ ulm_status ulm_clv_summary_load(const char *path, ulm_clv_summary *s, ulm_dict *
         if (!*cols[k] || !s->cust) {
             free(buf);
             ulm_clv_summary_free(s);
-            return cfail(diag, ULM_ERR_NOMEM, "out of memory");
+            return ulm_diag_set(diag, ULM_ERR_NOMEM, NULL, 0, "out of memory");
         }
     char *line = buf, *end = buf + len, *f[64];
     size_t fl[64];
@@ -422,7 +409,7 @@ ulm_status ulm_clv_summary_load(const char *path, ulm_clv_summary *s, ulm_dict *
     if (col[1] < 0 || col[2] < 0 || col[3] < 0) {
         free(buf);
         ulm_clv_summary_free(s);
-        return cfail(diag, ULM_ERR_PARSE, "%s: a summary needs columns x (or frequency), t_x (or recency) and T", path);
+        return ulm_diag_set(diag, ULM_ERR_PARSE, NULL, 0, "%s: a summary needs columns x (or frequency), t_x (or recency) and T", path);
     }
     line = nl ? nl + 1 : end;
     int lineno = 1;
@@ -443,7 +430,7 @@ ulm_status ulm_clv_summary_load(const char *path, ulm_clv_summary *s, ulm_dict *
             if (col[k] >= nf || !ulm_parse_number(f[col[k]], fl[col[k]], &v[k])) {
                 free(buf);
                 ulm_clv_summary_free(s);
-                return cfail(diag, ULM_ERR_PARSE, "%s:%d: cannot read column %d", path, lineno, col[k] + 1);
+                return ulm_diag_set(diag, ULM_ERR_PARSE, NULL, 0, "%s:%d: cannot read column %d", path, lineno, col[k] + 1);
             }
         }
         size_t i = s->n++;

@@ -26,19 +26,6 @@ static const struct {
 enum { D_USR, D_ITM, D_ORD, D_QRY, D_TXT, D__N };
 static const char *const dict_tags[D__N] = {"DUSR", "DITM", "DORD", "DQRY", "DTXT"};
 
-/* Fills diag with a message naming the section and returns status. */
-static ulm_status store_fail(ulm_diag *diag, ulm_status st, const char *tag, const char *fmt, ...) {
-    if (!diag) return st;
-    memset(diag, 0, sizeof *diag);
-    diag->status = st;
-    if (tag) snprintf(diag->section, sizeof diag->section, "%s", tag);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(diag->message, sizeof diag->message, fmt, ap);
-    va_end(ap);
-    return st;
-}
-
 void ulm_store_extra_free(ulm_store_extra *x) {
     if (!x) return;
     free(x->event_text);
@@ -116,10 +103,10 @@ ulm_status ulm_store_encode(const ulm_events *ev, const uint32_t *event_text, co
                             const char *const *extra_meta, uint8_t **out, size_t *out_len, ulm_diag *diag) {
     *out = NULL;
     *out_len = 0;
-    if (ev->n > 0xFFFFFFFEu) return store_fail(diag, ULM_ERR_RANGE, NULL, "too many events for one store (%zu)", ev->n);
+    if (ev->n > 0xFFFFFFFEu) return ulm_diag_set(diag, ULM_ERR_RANGE, NULL, 0, "too many events for one store (%zu)", ev->n);
     ulm_writer *w;
     ulm_status s = ulm_writer_new(ULM_KIND_STORE, NULL, &w);
-    if (s != ULM_OK) return store_fail(diag, s, NULL, "cannot start the store: %s", ulm_status_str(s));
+    if (s != ULM_OK) return ulm_diag_set(diag, s, NULL, 0, "cannot start the store: %s", ulm_status_str(s));
     uint8_t *tmp = malloc(ev->n ? ev->n * 8 : 8);
     uint32_t *itxt = malloc((ev->items.n ? ev->items.n : 1) * sizeof *itxt);
     char num[32];
@@ -170,7 +157,7 @@ done:
     free(itxt);
     ulm_writer_free(w);
     if (s != ULM_OK)
-        return store_fail(diag, s, failed, "cannot encode the store%s%s: %s", failed ? " section " : "",
+        return ulm_diag_set(diag, s, failed, 0, "cannot encode the store%s%s: %s", failed ? " section " : "",
                           failed ? failed : "", ulm_status_str(s));
     return ULM_OK;
 }
@@ -185,7 +172,7 @@ ulm_status ulm_store_write_ex(const char *path, const ulm_events *ev, const uint
     memset(&local, 0, sizeof local);
     s = ulm_file_write_atomic(path, buf, len, &local);
     free(buf);
-    if (s != ULM_OK) return store_fail(diag, s, NULL, "%s", local.message[0] ? local.message : ulm_status_str(s));
+    if (s != ULM_OK) return ulm_diag_set(diag, s, NULL, 0, "%s", local.message[0] ? local.message : ulm_status_str(s));
     if (bytes) *bytes = len;
     return ULM_OK;
 }
@@ -199,14 +186,14 @@ ulm_status ulm_store_write(const char *path, const ulm_events *ev, const char *c
 /* Parses a META count (decimal, whole string) or fails naming the key. */
 static ulm_status meta_count(const ulm_bundle *b, const char *key, uint64_t *out, ulm_diag *diag) {
     const char *v = ulm_bundle_meta(b, key);
-    if (!v || !*v) return store_fail(diag, ULM_ERR_FORMAT, "META", "metadata key %s is missing", key);
+    if (!v || !*v) return ulm_diag_set(diag, ULM_ERR_FORMAT, "META", 0, "metadata key %s is missing", key);
     uint64_t x = 0;
     for (const char *p = v; *p; p++) {
         if (*p < '0' || *p > '9' || x > 0xFFFFFFFFull)
-            return store_fail(diag, ULM_ERR_FORMAT, "META", "metadata %s is not a count: '%.40s'", key, v);
+            return ulm_diag_set(diag, ULM_ERR_FORMAT, "META", 0, "metadata %s is not a count: '%.40s'", key, v);
         x = x * 10 + (uint64_t)(*p - '0');
     }
-    if (x > 0xFFFFFFFFull) return store_fail(diag, ULM_ERR_FORMAT, "META", "metadata %s is too large", key);
+    if (x > 0xFFFFFFFFull) return ulm_diag_set(diag, ULM_ERR_FORMAT, "META", 0, "metadata %s is too large", key);
     *out = x;
     return ULM_OK;
 }
@@ -215,19 +202,19 @@ static ulm_status meta_count(const ulm_bundle *b, const char *key, uint64_t *out
 static ulm_status load_dict(const ulm_bundle *b, const char *tag, ulm_dict *d, ulm_diag *diag) {
     ulm_section s;
     if (ulm_bundle_find(b, tag, &s) != ULM_OK)
-        return store_fail(diag, ULM_ERR_FORMAT, tag, "section %s is missing", tag);
+        return ulm_diag_set(diag, ULM_ERR_FORMAT, tag, 0, "section %s is missing", tag);
     ulm_strtab t;
     if (s.dtype != ULM_DT_STRTAB || ulm_strtab_view(s.data, s.size, &t) != ULM_OK || t.count != s.rows)
-        return store_fail(diag, ULM_ERR_FORMAT, tag, "section %s is not a well-formed string table", tag);
+        return ulm_diag_set(diag, ULM_ERR_FORMAT, tag, 0, "section %s is not a well-formed string table", tag);
     for (uint32_t i = 0; i < t.count; i++) {
         uint32_t len;
         const char *str = ulm_strtab_get(&t, i, &len);
         bool added;
         if (!str || len > t.bytes_len)
-            return store_fail(diag, ULM_ERR_FORMAT, tag, "string %u of %s is out of bounds", i, tag);
+            return ulm_diag_set(diag, ULM_ERR_FORMAT, tag, 0, "string %u of %s is out of bounds", i, tag);
         uint32_t id = ulm_dict_intern(d, str, len, &added);
-        if (id == ULM_NONE) return store_fail(diag, ULM_ERR_NOMEM, tag, "out of memory reading %s", tag);
-        if (!added) return store_fail(diag, ULM_ERR_FORMAT, tag, "string %u of %s is a duplicate", i, tag);
+        if (id == ULM_NONE) return ulm_diag_set(diag, ULM_ERR_NOMEM, tag, 0, "out of memory reading %s", tag);
+        if (!added) return ulm_diag_set(diag, ULM_ERR_FORMAT, tag, 0, "string %u of %s is a duplicate", i, tag);
     }
     return ULM_OK;
 }
@@ -236,9 +223,9 @@ static ulm_status load_dict(const ulm_bundle *b, const char *tag, ulm_dict *d, u
 static ulm_status find_column(const ulm_bundle *b, int c, uint64_t n, ulm_section *s, ulm_diag *diag) {
     const char *tag = cols[c].tag;
     if (ulm_bundle_find(b, tag, s) != ULM_OK)
-        return store_fail(diag, ULM_ERR_FORMAT, tag, "section %s is missing", tag);
+        return ulm_diag_set(diag, ULM_ERR_FORMAT, tag, 0, "section %s is missing", tag);
     if (s->dtype != (uint32_t)cols[c].dtype || s->rows != n || s->size != n * cols[c].size)
-        return store_fail(diag, ULM_ERR_FORMAT, tag,
+        return ulm_diag_set(diag, ULM_ERR_FORMAT, tag, 0,
                           "section %s has %u rows of dtype %u, expected %llu rows of dtype %u", tag, s->rows, s->dtype,
                           (unsigned long long)n, (unsigned)cols[c].dtype);
     return ULM_OK;
@@ -256,7 +243,7 @@ static ulm_status read_index(const ulm_section *s, size_t n, uint32_t limit, boo
     for (size_t i = 0; i < n; i++) {
         uint32_t v = rd32(s->data, i);
         if (v >= limit && !(none_ok && v == ULM_NONE))
-            return store_fail(diag, ULM_ERR_FORMAT, s->tag, "section %s: event %zu has %s %u, but there are only %u",
+            return ulm_diag_set(diag, ULM_ERR_FORMAT, s->tag, 0, "section %s: event %zu has %s %u, but there are only %u",
                               s->tag, i, what, v, limit);
         out[i] = v;
     }
@@ -291,16 +278,16 @@ static ulm_status decode(const ulm_bundle *b, ulm_events *ev, ulm_store_extra *e
     for (int d = 0; d < D__N; d++)
         if ((s = load_dict(b, dict_tags[d], dicts[d], diag)) != ULM_OK) return s;
     if (ev->users.n != nu || ev->items.n != ni)
-        return store_fail(diag, ULM_ERR_FORMAT, "META",
+        return ulm_diag_set(diag, ULM_ERR_FORMAT, "META", 0,
                           "store.users/store.items (%llu/%llu) disagree with DUSR/DITM (%u/%u)", (unsigned long long)nu,
                           (unsigned long long)ni, ev->users.n, ev->items.n);
     ulm_section sec[C__N];
     for (int c = 0; c < C__N; c++)
         if ((s = find_column(b, c, n, &sec[c], diag)) != ULM_OK) return s;
     if (!alloc_columns(ev, (size_t)n))
-        return store_fail(diag, ULM_ERR_NOMEM, NULL, "out of memory for %llu events", (unsigned long long)n);
+        return ulm_diag_set(diag, ULM_ERR_NOMEM, NULL, 0, "out of memory for %llu events", (unsigned long long)n);
     uint32_t *etext = malloc(n ? n * 4 : 4);
-    if (!etext) return store_fail(diag, ULM_ERR_NOMEM, NULL, "out of memory");
+    if (!etext) return ulm_diag_set(diag, ULM_ERR_NOMEM, NULL, 0, "out of memory");
     if ((s = read_index(&sec[C_USR], n, ev->users.n, true, ev->user, diag, "user")) != ULM_OK ||
         (s = read_index(&sec[C_ITM], n, ev->items.n, true, ev->item, diag, "item")) != ULM_OK ||
         (s = read_index(&sec[C_ORD], n, ev->orders.n, true, ev->order, diag, "order")) != ULM_OK ||
@@ -316,7 +303,7 @@ static ulm_status decode(const ulm_bundle *b, ulm_events *ev, ulm_store_extra *e
         uint8_t ty = sec[C_TYP].data[i];
         if (ty >= ULM_EV__COUNT) {
             free(etext);
-            return store_fail(diag, ULM_ERR_FORMAT, "ETYP", "section ETYP: event %zu has unknown type %u", i, ty);
+            return ulm_diag_set(diag, ULM_ERR_FORMAT, "ETYP", 0, "section ETYP: event %zu has unknown type %u", i, ty);
         }
         ev->type[i] = ty;
         uint32_t q = rd32(sec[C_QTY].data, i);
@@ -330,13 +317,13 @@ static ulm_status decode(const ulm_bundle *b, ulm_events *ev, ulm_store_extra *e
     if (ulm_bundle_find(b, "ITXT", &it) != ULM_OK || it.dtype != ULM_DT_U32 || it.rows != ev->items.n ||
         it.size != (uint64_t)ev->items.n * 4) {
         free(etext);
-        return store_fail(diag, ULM_ERR_FORMAT, "ITXT", "section ITXT is missing or does not have one entry per item");
+        return ulm_diag_set(diag, ULM_ERR_FORMAT, "ITXT", 0, "section ITXT is missing or does not have one entry per item");
     }
     size_t cap = ev->items.n ? ev->items.n : 1;
     ev->item_text = malloc(cap * sizeof *ev->item_text);
     if (!ev->item_text) {
         free(etext);
-        return store_fail(diag, ULM_ERR_NOMEM, NULL, "out of memory");
+        return ulm_diag_set(diag, ULM_ERR_NOMEM, NULL, 0, "out of memory");
     }
     ev->item_text_cap = cap;
     ev->item_text[0] = ULM_NONE;
@@ -348,7 +335,7 @@ static ulm_status decode(const ulm_bundle *b, ulm_events *ev, ulm_store_extra *e
         extra->event_text = etext;
         const char *src = ulm_bundle_meta(b, "store.sources");
         extra->sources = src ? strdup(src) : NULL;
-        if (src && !extra->sources) return store_fail(diag, ULM_ERR_NOMEM, NULL, "out of memory");
+        if (src && !extra->sources) return ulm_diag_set(diag, ULM_ERR_NOMEM, NULL, 0, "out of memory");
     } else {
         free(etext);
     }

@@ -22,8 +22,8 @@ const char *ulm_status_str(int status) {
     return "unknown status";
 }
 
-ulm_status ulm__fail(ulm_diag *diag, ulm_status status, const char *section, uint64_t offset, const char *fmt,
-                     ...) {
+ulm_status ulm_diag_set(ulm_diag *diag, ulm_status status, const char *section, uint64_t offset, const char *fmt,
+                        ...) {
     if (!diag) return status;
     diag->status = (int)status;
     diag->offset = offset;

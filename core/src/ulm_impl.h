@@ -17,8 +17,7 @@ void *ulm__realloc(const ulm_allocator *a, void *p, size_t old_size, size_t new_
 void ulm__free(const ulm_allocator *a, void *p, size_t size);
 
 /* Fills diag (when non-NULL) and returns status, so callers can `return ulm__fail(...)`. */
-ulm_status ulm__fail(ulm_diag *diag, ulm_status status, const char *section, uint64_t offset, const char *fmt,
-                     ...);
+#define ulm__fail ulm_diag_set
 
 /* Little-endian loads and stores that are safe on unaligned addresses. */
 static inline uint16_t ulm__rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }

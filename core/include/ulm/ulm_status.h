@@ -57,6 +57,15 @@ typedef struct ulm_diag {
     char message[200]; /* one sentence, NUL-terminated */
 } ulm_diag;
 
+/* Fills diag (when non-NULL: status, section tag or "", byte offset or line, a printf-style message)
+ * and returns status, so a failing call can `return ulm_diag_set(...)`. @since 0.1 */
+ULM_API ulm_status ulm_diag_set(ulm_diag *diag, ulm_status status, const char *section, uint64_t offset,
+                                const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
 /* Optional allocator (the lua_Alloc idea). NULL members mean malloc/realloc/free. */
 typedef struct ulm_allocator {
     void *(*alloc)(void *ud, size_t size);
