@@ -3,6 +3,7 @@
 #define ULM_TRAINER_EXPORT_H
 
 #include "ulm/ulm.h"
+#include "ulm/ulm_rectrain.h"
 #include "civil.h"
 
 typedef struct ulm_export_opts {
@@ -10,6 +11,9 @@ typedef struct ulm_export_opts {
     double half_life_days;  /* popularity decay */
     int64_t as_of;          /* INT64_MIN = last event */
     const uint8_t *deny;    /* NULL, or one flag per item of ev->items: never recommend */
+    const ulm_rec_model *recs; /* NULL, or a recommender trained on ev's items (ulm train --recs) */
+    float recs_hist_weight;    /* the purchase weight: what a history item counts as at ALS fold-in */
+    uint32_t recs_ease_keep;   /* EASE entries kept per item */
 } ulm_export_opts;
 
 typedef struct ulm_export_info {

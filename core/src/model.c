@@ -7,7 +7,8 @@
 #include "ulm_model_impl.h"
 
 /* Sections this reader understands; a REQUIRED section not listed fails with ULM_ERR_VERSION. */
-static const char *const known_sections[] = {"META", "ITID", "ITNM", "ITPR", "POPR", "USID", "USOF", "USIT", "ITDN", NULL};
+static const char *const known_sections[] = {"META", "ITID", "ITNM", "ITPR", "POPR", "USID", "USOF", "USIT", "ITDN",
+                                             "RCHD", "RCIF", "RCGR", "RCIB", "RCNO", "RCNI", "RCNW", "RCCO", "RCCI", "RCCW", "RCPP", NULL};
 
 ulm_load_opts ulm_load_opts_init(void) {
     ulm_load_opts o;
@@ -122,6 +123,7 @@ static ulm_status load_parts(ulm_model *m, uint32_t flags, ulm_diag *diag) {
         m->n_users = m->user_ids.count;
         if ((s = load_users(m, &uoff, &uitems, diag)) != ULM_OK) return s;
     }
+    if ((s = ulm__recs_load(m, flags, diag)) != ULM_OK) return s;
     return ULM_OK;
 }
 
@@ -165,6 +167,7 @@ ulm_status ulm_model_load(const void *buf, size_t len, const ulm_load_opts *opts
 
 void ulm_model_free(ulm_model *m) {
     if (!m) return;
+    ulm__recs_free(m);
     ulm_bundle_close(m->bundle);
     ulm_dict_free(&m->item_index);
     ulm_dict_free(&m->user_index);

@@ -22,6 +22,11 @@ struct ulm_model {
     const uint8_t *user_off;/* u32[n_users+1] */
     uint32_t *user_items;   /* decoded, ascending per user */
     ulm_dict item_index, user_index;
+    struct ulm__recs *recs; /* the trained recommender (recs_load.c), NULL = popularity only */
 };
+
+/* Loads RCHD and its sections when present (recs_load.c); frees them (NULL-safe). */
+ulm_status ulm__recs_load(ulm_model *m, uint32_t flags, ulm_diag *diag);
+void ulm__recs_free(ulm_model *m);
 
 #endif
