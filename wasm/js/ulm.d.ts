@@ -17,11 +17,13 @@ export interface Recommendation {
   score: number;
   /** Display name, present only when the bundle has a non-empty name for the item. */
   name?: string;
+  /** The history's item ids that contributed most to this item, best first; absent for popularity. */
+  because?: string[];
 }
 
 export type RecommendRequest =
-  | { history: Iterable<string | number>; user?: undefined; k?: number }
-  | { user: string | number; history?: undefined; k?: number };
+  | { history: Iterable<string | number>; user?: undefined; k?: number; explain?: number }
+  | { user: string | number; history?: undefined; k?: number; explain?: number };
 
 /** An error from the ulm core. */
 export class UlmError extends Error {
@@ -59,6 +61,8 @@ export interface Model {
    * gives every item not in the history. Ties go to the lower catalogue index.
    */
   recommend(request: RecommendRequest): Recommendation[];
+  /** The bundle's recommender: 'pop', 'itemknn', 'als', 'bpr', 'ease', 'content' or 'hybrid'. */
+  readonly recsAlgo: string;
   /** Frees the model's wasm memory; any later use throws UlmError ERR_MISUSE. Idempotent. */
   close(): void;
 }
