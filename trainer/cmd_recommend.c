@@ -6,20 +6,43 @@
 #include "commands.h"
 
 static const char usage[] =
-    "usage: ulm recommend MODEL.ulm (--user ID | --history ID,ID,... | --users all|FILE) [--k 10] [--json]\n\n"
-    "Prints the top-K items for a user, never an item the user already bought.\n\n"
+    "usage: ulm recommend MODEL.ulm (--user ID | --history ID,ID,... | --users all|FILE | --histories FILE)\n"
+    "                     [--k 10] [--explain 3] [--json]\n\n"
+    "Prints the top-K items for a user from the bundle's recommender (popularity when it has none or the\n"
+    "history is empty), never an item the user already bought nor a denied one.\n\n"
     "  --user ID        a customer in the bundle's user table (its purchases are excluded)\n"
     "  --history IDS    comma-separated item ids the visitor bought (unknown ids are ignored and counted)\n"
     "  --users all|FILE every known user, or the user ids listed one per line in FILE: one JSON object per\n"
     "                   line (implies --json)\n"
+    "  --histories FILE one ad-hoc history per line (comma-separated item ids): one JSON object per line\n"
+    "                   (implies --json)\n"
     "  --k N            how many items (default 10)\n"
-    "  --json           JSON: {\"user\",\"history\":[ids],\"items\":[{\"item\",\"score\",\"name\"}]}\n";
+    "  --explain N      up to N of the user's own items that contributed most to each recommendation\n"
+    "                   (\"because\"; default 3, 0 = none; popularity has none)\n"
+    "  --json           JSON: {\"user\",\"history\":[ids],\"items\":[{\"item\",\"score\",\"name\",\"because\"}]}\n";
+
+/* Output arrays and the scorer's scratch, grown to the longest history seen. */
+typedef struct rec_buf {
+    uint32_t *items, *because;
+    float *scores;
+    void *scratch;
+    size_t scratch_size;
+    ulm_recommend_opts o;
+} rec_buf;
 
 /* Appends the recommendations for one history to b, as JSON or as a numbered list. */
-static void emit(ulm_sb *b, const ulm_model *m, const char *user, const uint32_t *hist, uint32_t n_hist, uint32_t k,
-                 uint32_t *items, float *scores, bool json, uint32_t unknown) {
-    uint32_t n = 0;
-    ulm_recs_topk(m, hist, n_hist, k, items, scores, &n);
+static void emit(ulm_sb *b, const ulm_model *m, const char *user, const uint32_t *hist, uint32_t n_hist, rec_buf *rb,
+                 bool json, uint32_t unknown) {
+    uint32_t n = 0, e = rb->o.explain, *items = rb->items, *because = rb->because;
+    float *scores = rb->scores;
+    size_t need = ulm_recommend_scratch_size(m, &rb->o, n_hist);
+    if (need > rb->scratch_size) {
+        free(rb->scratch);
+        rb->scratch = malloc(need);
+        rb->scratch_size = rb->scratch ? need : 0;
+    }
+    if (ulm_recommend(m, hist, n_hist, &rb->o, rb->scratch, rb->scratch_size, items, scores, because, NULL, &n) != ULM_OK)
+        n = 0;
     uint32_t len;
     const char *s;
     if (json) {
@@ -46,6 +69,15 @@ static void emit(ulm_sb *b, const ulm_model *m, const char *user, const uint32_t
                 ulm_sb_printf(b, ",\"name\":");
                 ulm_sb_json_str(b, s, len);
             }
+            if (e && because[(size_t)i * e] != ULM_NONE) {
+                ulm_sb_printf(b, ",\"because\":[");
+                for (uint32_t r = 0; r < e && because[(size_t)i * e + r] != ULM_NONE; r++) {
+                    s = ulm_model_item_id(m, because[(size_t)i * e + r], &len);
+                    if (r) ulm_sb_append(b, ",", 1);
+                    ulm_sb_json_str(b, s, len);
+                }
+                ulm_sb_printf(b, "]");
+            }
             ulm_sb_printf(b, "}");
         }
         ulm_sb_printf(b, "]}\n");
@@ -58,20 +90,55 @@ static void emit(ulm_sb *b, const ulm_model *m, const char *user, const uint32_t
         ulm_sb_printf(b, "%3u. %-12.*s %10.3f  ", i + 1, (int)len, s, scores[i]);
         s = ulm_model_item_name(m, items[i], &len);
         if (s) ulm_sb_append(b, s, len);
+        for (uint32_t r = 0; r < e && because[(size_t)i * e + r] != ULM_NONE; r++) {
+            s = ulm_model_item_id(m, because[(size_t)i * e + r], &len);
+            ulm_sb_printf(b, "%s%.*s", r ? ", " : "  (because you bought ", (int)len, s);
+            if (r + 1 == e || because[(size_t)i * e + r + 1] == ULM_NONE) ulm_sb_append(b, ")", 1);
+        }
         ulm_sb_append(b, "\n", 1);
     }
 }
 
 /* Recommends for one known user id; returns 0, or 1 when the id is unknown. */
-static int for_user(ulm_sb *b, const ulm_model *m, const char *id, uint32_t k, uint32_t *items, float *scores, bool json) {
+static int for_user(ulm_sb *b, const ulm_model *m, const char *id, rec_buf *rb, bool json) {
     uint32_t u, n_hist;
     if (ulm_model_user_find(m, id, strlen(id), &u) != ULM_OK) return 1;
     const uint32_t *hist = ulm_model_user_history(m, u, &n_hist);
-    emit(b, m, id, hist, n_hist, k, items, scores, json, 0);
+    emit(b, m, id, hist, n_hist, rb, json, 0);
     return 0;
 }
 
 /* Parses "a,b,c" into item indices; counts ids not in the catalogue. */
+static uint32_t *parse_history(const ulm_model *m, const char *list, uint32_t *n, uint32_t *unknown);
+
+/* Answers each line of FILE (comma-separated item ids) as one JSON object; false if unreadable. */
+static bool for_histories(ulm_sb *b, const ulm_model *m, const char *path, rec_buf *rb) {
+    char *list;
+    size_t llen;
+    ulm_diag d;
+    if (ulm_file_read(path, true, &list, &llen, &d) != ULM_OK) {
+        ulm_errorf("recommend", "%s", d.message);
+        return false;
+    }
+    for (char *p = list, *e; p < list + llen; p = e + 1) {
+        e = memchr(p, '\n', (size_t)(list + llen - p));
+        if (!e) e = list + llen;
+        *e = 0;
+        size_t l = strlen(p);
+        if (l && p[l - 1] == '\r') p[--l] = 0;
+        uint32_t n_hist, unknown;
+        uint32_t *h = parse_history(m, p, &n_hist, &unknown);
+        if (h) emit(b, m, NULL, h, n_hist, rb, true, unknown);
+        free(h);
+        if (b->len > (1 << 20)) {
+            fwrite(b->s, 1, b->len, stdout);
+            b->len = 0;
+        }
+    }
+    free(list);
+    return true;
+}
+
 static uint32_t *parse_history(const ulm_model *m, const char *list, uint32_t *n, uint32_t *unknown) {
     size_t cap = 1;
     for (const char *p = list; *p; p++) cap += *p == ',';
@@ -94,20 +161,26 @@ static uint32_t *parse_history(const ulm_model *m, const char *list, uint32_t *n
 
 int ulm_cmd_recommend(int argc, char **argv) {
     ulm_opt opts[] = {{"user", true, NULL}, {"history", true, NULL}, {"users", true, NULL}, {"k", true, NULL},
-                      {"json", false, NULL}};
+                      {"json", false, NULL}, {"explain", true, NULL}, {"histories", true, NULL}};
     size_t no = sizeof opts / sizeof opts[0];
     ulm_args a;
     int r = ulm_args_parse(&a, argc, argv, opts, no, usage);
     if (r) return r == 1 ? ULM_EXIT_OK : ULM_EXIT_USAGE;
     const char *user = ulm_opt_get(opts, no, "user"), *history = ulm_opt_get(opts, no, "history"),
-               *users = ulm_opt_get(opts, no, "users");
-    if (a.npos != 1 || (!!user + !!history + !!users) != 1) {
-        fprintf(stderr, "ulm recommend: expected MODEL and exactly one of --user, --history, --users\n\n%s", usage);
+               *users = ulm_opt_get(opts, no, "users"), *histories = ulm_opt_get(opts, no, "histories");
+    if (a.npos != 1 || (!!user + !!history + !!users + !!histories) != 1) {
+        fprintf(stderr, "ulm recommend: expected MODEL and exactly one of --user, --history, --users, --histories\n\n%s",
+                usage);
         return ULM_EXIT_USAGE;
     }
     uint64_t k;
-    if (!ulm_opt_u64(opts, no, "k", 10, &k)) return ULM_EXIT_USAGE;
-    bool json = ulm_opt_get(opts, no, "json") || users;
+    uint64_t explain;
+    if (!ulm_opt_u64(opts, no, "k", 10, &k) || !ulm_opt_u64(opts, no, "explain", 3, &explain)) return ULM_EXIT_USAGE;
+    if (explain > ULM_RECOMMEND_MAX_EXPLAIN) {
+        ulm_errorf("recommend", "--explain must be 0..%u", ULM_RECOMMEND_MAX_EXPLAIN);
+        return ULM_EXIT_USAGE;
+    }
+    bool json = ulm_opt_get(opts, no, "json") || users || histories;
     char *buf;
     size_t len;
     ulm_diag d;
@@ -123,12 +196,21 @@ int ulm_cmd_recommend(int argc, char **argv) {
     }
     uint32_t n_items = ulm_model_item_count(m);
     if (k > n_items) k = n_items;
-    uint32_t *items = malloc((k + 1) * sizeof *items);
-    float *scores = malloc((k + 1) * sizeof *scores);
+    rec_buf rb = {.o = ulm_recommend_opts_init()};
+    rb.o.k = (uint32_t)k;
+    rb.o.explain = (uint32_t)explain;
+    rb.items = malloc((k + 1) * sizeof *rb.items);
+    rb.scores = malloc((k + 1) * sizeof *rb.scores);
+    rb.because = malloc((k * explain + 1) * sizeof *rb.because);
     ulm_sb out = {0};
     int rc = ULM_EXIT_OK;
-    if (user) {
-        if (for_user(&out, m, user, (uint32_t)k, items, scores, json)) {
+    if (!rb.items || !rb.scores || !rb.because) {
+        ulm_errorf("recommend", "out of memory");
+        rc = ULM_EXIT_FAIL;
+    } else if (histories) {
+        if (!for_histories(&out, m, histories, &rb)) rc = ULM_EXIT_FAIL;
+    } else if (user) {
+        if (for_user(&out, m, user, &rb, json)) {
             ulm_errorf("recommend", "user '%s' is not in the bundle's user table (%u users)%s", user,
                        ulm_model_user_count(m), ulm_model_user_count(m) ? "" : "; train without --no-user-table");
             rc = ULM_EXIT_FAIL;
@@ -136,7 +218,7 @@ int ulm_cmd_recommend(int argc, char **argv) {
     } else if (history) {
         uint32_t n_hist, unknown;
         uint32_t *h = parse_history(m, history, &n_hist, &unknown);
-        emit(&out, m, NULL, h, n_hist, (uint32_t)k, items, scores, json, unknown);
+        emit(&out, m, NULL, h, n_hist, &rb, json, unknown);
         if (unknown && !json) fprintf(stderr, "ulm recommend: %u unknown item id(s) ignored\n", unknown);
         free(h);
     } else if (strcmp(users, "all") == 0) {
@@ -147,7 +229,7 @@ int ulm_cmd_recommend(int argc, char **argv) {
             memcpy(z, id, idlen);
             z[idlen] = 0;
             const uint32_t *hist = ulm_model_user_history(m, u, &n_hist);
-            emit(&out, m, z, hist, n_hist, (uint32_t)k, items, scores, true, 0);
+            emit(&out, m, z, hist, n_hist, &rb, true, 0);
             free(z);
             if (out.len > (1 << 20)) {
                 fwrite(out.s, 1, out.len, stdout);
@@ -170,7 +252,7 @@ int ulm_cmd_recommend(int argc, char **argv) {
                 size_t l = strlen(p);
                 if (l && p[l - 1] == '\r') p[--l] = 0;
                 if (!l) continue;
-                if (for_user(&out, m, p, (uint32_t)k, items, scores, true)) {
+                if (for_user(&out, m, p, &rb, true)) {
                     fprintf(stderr, "ulm recommend: %s:%u: unknown user '%s'\n", users, line, p);
                     missing++;
                 }
@@ -181,8 +263,10 @@ int ulm_cmd_recommend(int argc, char **argv) {
     }
     if (out.len) fwrite(out.s, 1, out.len, stdout);
     ulm_sb_free(&out);
-    free(items);
-    free(scores);
+    free(rb.items);
+    free(rb.scores);
+    free(rb.because);
+    free(rb.scratch);
     ulm_model_free(m);
     return rc;
 }

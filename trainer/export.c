@@ -167,6 +167,7 @@ ulm_status ulm_export_bundle(const ulm_events *ev, const ulm_export_opts *o, uin
     if (s == ULM_OK) s = add_prices(w, ev);
     if (s == ULM_OK) s = add_popularity(w, ev, o, &info->as_of);
     if (s == ULM_OK && o->user_table) s = add_users(w, ev);
+    if (s == ULM_OK && o->recs) s = ulm_rec_model_export(o->recs, o->recs_hist_weight, o->recs_ease_keep, w, diag);
     for (uint32_t i = 0; o->deny && i < ev->items.n; i++) info->items_denied += o->deny[i] != 0;
     if (s == ULM_OK && info->items_denied)
         s = ulm_writer_section(w, "ITDN", ULM_DT_U8, ev->items.n, 0, 1, 0, o->deny, ev->items.n);
@@ -175,7 +176,7 @@ ulm_status ulm_export_bundle(const ulm_events *ev, const ulm_export_opts *o, uin
     ulm_format_time(info->as_of, when);
     if (s == ULM_OK) s = ulm_writer_meta(w, "created.by", "ulm " ULM_VERSION_STRING);
     if (s == ULM_OK) s = ulm_writer_meta(w, "model.kind", "ulm-model");
-    if (s == ULM_OK) s = ulm_writer_meta(w, "model.recs", "pop");
+    if (s == ULM_OK) s = ulm_writer_meta(w, "model.recs", o->recs ? ulm_rec_algo_name(o->recs->algo) : "pop");
     snprintf(num, sizeof num, "%u", ev->items.n);
     if (s == ULM_OK) s = ulm_writer_meta(w, "schema.items", num);
     snprintf(num, sizeof num, "%u", o->user_table ? ev->users.n : 0);

@@ -3,6 +3,7 @@
 #define ULM_TRAINER_EXPORT_H
 
 #include "ulm/ulm.h"
+#include "ulm/ulm_rectrain.h"
 #include "civil.h"
 
 typedef struct ulm_export_opts {
@@ -13,6 +14,9 @@ typedef struct ulm_export_opts {
     ulm_status (*extra)(ulm_writer *w, void *ctx); /* NULL, or adds more sections (churn) before finishing */
     void *extra_ctx;
     const ulm_profiler *profiler; /* NULL, or its sections go into the bundle (profile_train.c) */
+    const ulm_rec_model *recs; /* NULL, or a recommender trained on ev's items (ulm train --recs) */
+    float recs_hist_weight;    /* the purchase weight: what a history item counts as at ALS fold-in */
+    uint32_t recs_ease_keep;   /* EASE entries kept per item */
 } ulm_export_opts;
 
 typedef struct ulm_export_info {

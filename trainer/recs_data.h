@@ -44,5 +44,11 @@ bool ulm_recs_params_from_opts(const char *cmd, const ulm_opt *opts, size_t no, 
                                ulm_rec_params *p, ulm_event_weights *w);
 /* Appends the parameters that matter for p->algo as JSON members (",\"factors\":64,..."). */
 void ulm_recs_params_json(ulm_sb *b, const ulm_rec_params *p);
+/* `ulm train --recs NAME|auto`: builds the matrix from ev with the weight flags and trains NAME
+ * (auto: the best validation NDCG@10 of pop, itemknn, als, ease, hybrid; their scores go into
+ * json as ",\"recs_validation\":{...}"), then appends the chosen parameters to json. Prints
+ * the error and returns false on failure. out is owned by the caller (ulm_rec_model_free). */
+bool ulm_train_recs(const ulm_events *ev, const ulm_opt *opts, size_t no, const char *recs, ulm_rec_model *out,
+                    ulm_rec_params *chosen, ulm_event_weights *w, ulm_sb *json);
 
 #endif

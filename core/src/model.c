@@ -11,7 +11,9 @@
 static const char *const known_sections[] = {"META", "ITID", "ITNM", "ITPR", "POPR", "USID", "USOF", "USIT", "ITDN",
                                              "CHRN", "CHFN", "CHCT",
                                              "PFCT", "PFCN", "PFRP", "PFVO", "PFID", "PFWO", "PFWI", "RFMQ",
-                                             "KMFT", "KMSC", "KMNS", "KMDS", "LCST", "CLVP", NULL};
+                                             "KMFT", "KMSC", "KMNS", "KMDS", "LCST", "CLVP",
+                                             "RCHD", "RCIF", "RCGR", "RCIB", "RCNO", "RCNI", "RCNW", "RCCO", "RCCI", "RCCW", "RCPP",
+                                             NULL};
 
 ulm_load_opts ulm_load_opts_init(void) {
     ulm_load_opts o;
@@ -128,6 +130,7 @@ static ulm_status load_parts(ulm_model *m, uint32_t flags, ulm_diag *diag) {
     }
     if ((s = ulm__churn_load_parts(m, flags, diag)) != ULM_OK) return s;
     if ((s = ulm__profile_load(m, flags, diag)) != ULM_OK) return s;
+    if ((s = ulm__recs_load(m, flags, diag)) != ULM_OK) return s;
     return ULM_OK;
 }
 
@@ -172,6 +175,7 @@ ulm_status ulm_model_load(const void *buf, size_t len, const ulm_load_opts *opts
 void ulm_model_free(ulm_model *m) {
     if (!m) return;
     ulm__churn_model_free(m);
+    ulm__recs_free(m);
     ulm_bundle_close(m->bundle);
     ulm_dict_free(&m->item_index);
     ulm_dict_free(&m->user_index);

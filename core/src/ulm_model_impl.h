@@ -28,10 +28,15 @@ struct ulm_model {
     ulm_strtab churn_names, churn_cats;
     uint32_t *churn_cat_off;    /* per feature: its first category text in churn_cats */
     struct ulm_profiler *profile; /* profiles, segments, stages, CLV (profile_load.c), or NULL */
+    struct ulm__recs *recs; /* the trained recommender (recs_load.c), NULL = popularity only */
 };
 
 /* Loads and checks the churn sections (churn_model.c); frees what it loaded. */
 ulm_status ulm__churn_load_parts(ulm_model *m, uint32_t flags, ulm_diag *diag);
 void ulm__churn_model_free(ulm_model *m);
+
+/* Loads RCHD and its sections when present (recs_load.c); frees them (NULL-safe). */
+ulm_status ulm__recs_load(ulm_model *m, uint32_t flags, ulm_diag *diag);
+void ulm__recs_free(ulm_model *m);
 
 #endif

@@ -67,6 +67,20 @@ static int try_load(const uint8_t *data, size_t size) {
         ulm_recs_topk(m, h, nh, 16, items, scores, &len);
     }
     ulm_recs_topk(m, NULL, 0, 16, items, scores, &len);
+    /* The bundle's recommender, with explanations, on a few histories (user table or made up). */
+    ulm_recommend_opts ro = ulm_recommend_opts_init();
+    ro.k = 16;
+    ro.explain = 2;
+    uint32_t because[32], made[4] = {0, 1, n / 2, n ? n - 1 : 0};
+    size_t sz = ulm_recommend_scratch_size(m, &ro, 64);
+    void *scratch = malloc(sz);
+    for (uint32_t u = 0; scratch && u < ulm_model_user_count(m) && u < 8; u++) {
+        uint32_t nh;
+        const uint32_t *h = ulm_model_user_history(m, u, &nh);
+        if (nh <= 64) ulm_recommend(m, h, nh, &ro, scratch, sz, items, scores, because, NULL, &len);
+    }
+    if (scratch) ulm_recommend(m, made, n ? 4 : 0, &ro, scratch, sz, items, scores, because, NULL, &len);
+    free(scratch);
     ulm_model_free(m);
     return 0;
 }

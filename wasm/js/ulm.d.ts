@@ -19,11 +19,13 @@ export interface Recommendation {
   score: number;
   /** Display name, present only when the bundle has a non-empty name for the item. */
   name?: string;
+  /** The history's item ids that contributed most to this item, best first; absent for popularity. */
+  because?: string[];
 }
 
 export type RecommendRequest =
-  | { history: Iterable<string | number>; user?: undefined; k?: number }
-  | { user: string | number; history?: undefined; k?: number };
+  | { history: Iterable<string | number>; user?: undefined; k?: number; explain?: number }
+  | { user: string | number; history?: undefined; k?: number; explain?: number };
 
 /** One event of a customer's history for Model.profile(). */
 export interface HistoryEvent {
@@ -122,6 +124,8 @@ export interface Model {
    * Throws UlmError ERR_UNSUPPORTED when the bundle has no profiler (trained with --no-profiles).
    */
   profile(request: ProfileRequest): CustomerProfile;
+  /** The bundle's recommender: 'pop', 'itemknn', 'als', 'bpr', 'ease', 'content' or 'hybrid'. */
+  readonly recsAlgo: string;
   /** Frees the model's wasm memory; any later use throws UlmError ERR_MISUSE. Idempotent. */
   close(): void;
 }

@@ -43,7 +43,7 @@ const RAW_EXPORTS = [
   'malloc', 'free', 'ulm_status_name', 'ulm_status_str', 'ulm_wasm_diag_size', 'ulm_wasm_bytes_alloc',
   'ulm_wasm_load', 'ulm_wasm_free', 'ulm_wasm_item_count', 'ulm_wasm_item_id', 'ulm_wasm_item_name',
   'ulm_wasm_item_find', 'ulm_wasm_items_find', 'ulm_wasm_user_count', 'ulm_wasm_user_id', 'ulm_wasm_user_find',
-  'ulm_wasm_user_history', 'ulm_wasm_meta', 'ulm_wasm_topk',
+  'ulm_wasm_user_history', 'ulm_wasm_meta', 'ulm_wasm_topk', 'ulm_wasm_recommend', 'ulm_wasm_recs_algo',
   // profiles (wasm/shim_profile.c)
   'ulm_profile_feature_name', 'ulm_rfm_segment_name', 'ulm_stage_name', 'ulm_wasm_profile_feature_count',
   'ulm_wasm_profile_available', 'ulm_wasm_profile_segments', 'ulm_wasm_profile_as_of', 'ulm_wasm_profile_word',
@@ -366,12 +366,16 @@ class Model {
 
   /**
    * Top-k items for a history of item ids (unknown ids ignored) or for a known user
-   * (the bundle's user table). Items in the history are never recommended.
+   * (the bundle's user table), from the bundle's recommender (popularity when it has none).
+   * Items in the history are never recommended. With explain > 0 (default 3), each item may
+   * carry `because`: the history's items that contributed most to it.
    */
-  recommend({ history, user, k = 10 } = {}) {
+  recommend({ history, user, k = 10, explain = 3 } = {}) {
     const h = this.#handle();
     const rt = this.#rt;
     if (!Number.isInteger(k) || k < 0) throw this.#rtError(ST_MISUSE, `k must be a non-negative integer, got ${k}`);
+    if (!Number.isInteger(explain) || explain < 0 || explain > 16)
+      throw this.#rtError(ST_MISUSE, `explain must be an integer 0..16, got ${explain}`);
     if ((history === undefined) === (user === undefined))
       throw this.#rtError(ST_MISUSE, 'recommend needs exactly one of { history } or { user }');
     const kk = Math.min(k, this.itemCount);
@@ -416,8 +420,9 @@ class Model {
     let out = 0;
     try {
       if (kk === 0) return [];
-      out = rt.alloc(8 * kk);  // kk u32 indices, then kk f32 scores
-      const status = rt.fn.ulm_wasm_topk(h, histPtr, histLen, kk, out, out + 4 * kk, rt.outs);
+      out = rt.alloc(8 * kk + 4 * kk * explain);  // kk u32 indices, kk f32 scores, kk * explain reasons
+      const why = out + 8 * kk;
+      const status = rt.fn.ulm_wasm_recommend(h, histPtr, histLen, kk, explain, out, out + 4 * kk, why, rt.outs);
       if (status !== ST_OK) throw rt.error(status);
       const n = rt.u32(rt.outs);
       const dv = new DataView(rt.memory());
@@ -430,6 +435,13 @@ class Model {
         };
         const name = rt.strCall(rt.fn.ulm_wasm_item_name, h, idx);
         if (name) rec.name = name;  // as the native command: only items that have a name
+        const because = [];
+        for (let r = 0; r < explain; r++) {
+          const j = dv.getUint32(why + 4 * (i * explain + r), true);
+          if (j === 0xffffffff) break;
+          because.push(rt.strCall(rt.fn.ulm_wasm_item_id, h, j));
+        }
+        if (because.length) rec.because = because;  // as the native command: only when there are reasons
         res.push(rec);
       }
       return res;
@@ -639,6 +651,9 @@ class Model {
       rt.fn.free(mem);
     }
   }
+
+  /** The bundle's recommender: 'pop', 'itemknn', 'als', 'bpr', 'ease', 'content' or 'hybrid'. */
+  get recsAlgo() { return this.#rt.cstr(this.#rt.fn.ulm_wasm_recs_algo(this.#handle())); }
 
   /** Frees the model's wasm memory. Later calls throw UlmError ERR_MISUSE; close() again is a no-op. */
   close() {

@@ -16,6 +16,7 @@
 #include "ulm_events.h"
 #include "ulm_model.h"
 #include "ulm_recs.h"
+#include "ulm_recommend.h"
 #include "ulm_clv.h"
 #include "ulm_profile.h"
 

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ulm_bundle.h"
 #include "ulm_events.h"
 #include "ulm_linalg.h"
 #include "ulm_status.h"
@@ -170,6 +171,15 @@ ULM_API ulm_status ulm_rec_score(const ulm_rec_model *m, uint32_t user, const ui
 
 /* Floats of scratch ulm_rec_score needs for m (0 when it needs none). */
 ULM_API size_t ulm_rec_scratch_floats(const ulm_rec_model *m);
+
+/* Writes m into a model bundle under construction (sections RCHD and what the algorithm needs:
+ * RCIF/RCGR for ALS, RCIF/RCIB for BPR, RCNO/RCNI/RCNW neighbour lists for item-kNN, content and
+ * EASE (the ease_keep largest entries of each row of B), plus RCCO/RCCI/RCCW and RCPP for the
+ * hybrid; layouts in docs/format.md). hist_weight is the interaction weight a history item counts
+ * as when ALS folds a history in (the purchase weight). Popularity writes nothing (POPR is the
+ * model). The bundle's items must be m's items. @since 0.2 */
+ULM_API ulm_status ulm_rec_model_export(const ulm_rec_model *m, float hist_weight, uint32_t ease_keep,
+                                        ulm_writer *w, ulm_diag *diag);
 
 /* ---- evaluation ------------------------------------------------------------------------- */
 

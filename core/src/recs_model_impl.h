@@ -1,0 +1,40 @@
+/* recs_model_impl.h: the trained recommender of a loaded bundle (recs_load.c), scored by
+ * recs_score.c. Internal. */
+#ifndef ULM_RECS_MODEL_IMPL_H
+#define ULM_RECS_MODEL_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ulm/ulm_events.h"
+
+/* On-disk recommender codes (RCHD offset 0), frozen. */
+enum { ULM__RC_ITEMKNN = 1, ULM__RC_ALS = 2, ULM__RC_BPR = 3, ULM__RC_EASE = 4, ULM__RC_CONTENT = 5,
+       ULM__RC_HYBRID = 6, ULM__RC__END = 7 };
+
+/* RCHD byte offsets (docs/format.md). */
+enum { ULM__RCHD_ALGO = 0, ULM__RCHD_ITEMS = 4, ULM__RCHD_FACTORS = 8, ULM__RCHD_COLD = 12, ULM__RCHD_ALPHA = 16,
+       ULM__RCHD_HIST_W = 20, ULM__RCHD_WC_WARM = 24, ULM__RCHD_WP_WARM = 28, ULM__RCHD_WC_COLD = 32,
+       ULM__RCHD_WP_COLD = 36, ULM__RCHD_SIZE = 64 };
+
+/* Neighbour lists: CSR over items, decoded. */
+typedef struct ulm__nblist {
+    uint32_t *off; /* [n_items + 1] */
+    uint32_t *idx; /* [off[n_items]] */
+    float *w;
+} ulm__nblist;
+
+typedef struct ulm__recs {
+    uint32_t algo, factors, cold_events;
+    float alpha, hist_weight, wc_warm, wp_warm, wc_cold, wp_cold;
+    float *item_f;     /* ALS, BPR: [n_items x factors] */
+    float *gram;       /* ALS: [factors x factors], Y^T Y + reg I */
+    float *bias;       /* BPR: [n_items] */
+    float *rpop;       /* hybrid: [n_items] popularity the hybrid blends */
+    float rpop_inv;    /* 1 / max(rpop), 0 when all zero */
+    ulm__nblist nb;    /* item-kNN, content, EASE, hybrid's item-kNN part */
+    ulm__nblist cn;    /* hybrid's content part */
+    uint32_t *pop_rank;/* [n_items] position in the popularity order: the tie-break */
+} ulm__recs;
+
+#endif

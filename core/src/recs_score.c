@@ -1,0 +1,376 @@
+/* recs_score.c: top-K from the bundle's trained recommender for one history, with explanations.
+ * Never allocates: everything lives in the caller's scratch (layout in carve()). The arithmetic
+ * order is fixed (history sorted, eight-lane dot products, no contraction), so native and wasm
+ * builds give the same floats. */
+#include <math.h>
+
+#include "recs_model_impl.h"
+#include "ulm/ulm_recommend.h"
+#include "ulm_impl.h"
+#include "ulm_model_impl.h"
+
+static const char *const algo_names[ULM__RC__END] = {"pop", "itemknn", "als", "bpr", "ease", "content", "hybrid"};
+
+ulm_recommend_opts ulm_recommend_opts_init(void) {
+    ulm_recommend_opts o;
+    memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
+    o.k = 10;
+    o.explain = 3;
+    return o;
+}
+
+const char *ulm_model_recs_algo(const ulm_model *m) { return m && m->recs ? algo_names[m->recs->algo] : "pop"; }
+
+/* Dot product with eight partial sums in a fixed order (the same in every build). */
+static inline float dot8(const float *a, const float *b, size_t n) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int l = 0; l < 8; l++) acc[l] += a[j + l] * b[j + l];
+    float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (; j < n; j++) s += a[j] * b[j];
+    return s;
+}
+
+/* The scratch, carved into 4-byte-unit arrays. */
+typedef struct layout {
+    uint32_t *hist;   /* [n_hist] sorted, unique, in range */
+    float *s, *s2;    /* [n_items] scores; [n_items] hybrid content part */
+    float *a, *x, *v; /* ALS: [f x f] system / Cholesky factor, [f] user factors, [f] W y_j */
+    float *hs;        /* [k] heap scores */
+    uint32_t *hi;     /* [k] heap items */
+    size_t units;
+} layout;
+
+static void carve(const ulm_model *m, uint32_t k, size_t n_hist, void *base, layout *l) {
+    size_t at = 0, ni = m->n_items, f = m->recs ? m->recs->factors : 0;
+    float *fb = base;
+    uint32_t *ub = base;
+#define TAKE(n) (at += (n), at - (n))
+    size_t o_h = TAKE(n_hist);
+    size_t o_s = TAKE(m->recs ? ni : 0);
+    size_t o_s2 = TAKE(m->recs && m->recs->algo == ULM__RC_HYBRID ? ni : 0);
+    size_t o_a = TAKE(f * f), o_x = TAKE(f), o_v = TAKE(f), o_hs = TAKE(k), o_hi = TAKE(k);
+#undef TAKE
+    l->units = at;
+    if (!base) return;
+    l->hist = ub + o_h;
+    l->s = fb + o_s, l->s2 = fb + o_s2, l->a = fb + o_a, l->x = fb + o_x, l->v = fb + o_v, l->hs = fb + o_hs;
+    l->hi = ub + o_hi;
+}
+
+size_t ulm_recommend_scratch_size(const ulm_model *m, const ulm_recommend_opts *o, size_t n_hist) {
+    if (!m) return 0;
+    ulm_recommend_opts d = ulm_recommend_opts_init();
+    if (!o) o = &d;
+    layout l;
+    carve(m, o->k < m->n_items ? o->k : m->n_items, n_hist, NULL, &l);
+    return 4 * (l.units + 1);
+}
+
+/* Moves a[root] down to its place in the max-heap a[0..n). */
+static void sift(uint32_t *a, size_t root, size_t n) {
+    uint32_t v = a[root];
+    for (size_t c; (c = 2 * root + 1) < n; root = c) {
+        if (c + 1 < n && a[c + 1] > a[c]) c++;
+        if (a[c] <= v) break;
+        a[root] = a[c];
+    }
+    a[root] = v;
+}
+
+/* Sorts a[0..n) ascending in place (heapsort: no allocation, O(n log n)). */
+static void sort_u32(uint32_t *a, size_t n) {
+    for (size_t i = n / 2; i-- > 0;) sift(a, i, n);
+    for (size_t end = n; end-- > 1;) {
+        uint32_t t = a[0];
+        a[0] = a[end], a[end] = t;
+        sift(a, 0, end);
+    }
+}
+
+/* True when item is in the sorted list h[0..n). */
+static bool in_sorted(const uint32_t *h, size_t n, uint32_t item) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (h[mid] < item) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < n && h[lo] == item;
+}
+
+/* Adds the history items' neighbour rows of nb into s (zeroed first). */
+static void add_neighbours(const ulm__nblist *nb, uint32_t ni, const uint32_t *h, size_t nh, float *s) {
+    for (uint32_t j = 0; j < ni; j++) s[j] = 0;
+    for (size_t q = 0; q < nh; q++)
+        for (uint32_t k = nb->off[h[q]]; k < nb->off[h[q] + 1]; k++) s[nb->idx[k]] += nb->w[k];
+}
+
+/* The weight of j in item i's neighbour row (0 when absent). */
+static float neighbour_weight(const ulm__nblist *nb, uint32_t i, uint32_t j) {
+    for (uint32_t k = nb->off[i]; k < nb->off[i + 1]; k++)
+        if (nb->idx[k] == j) return nb->w[k];
+    return 0.0f;
+}
+
+/* Divides s by its largest absolute value (as the trainer's hybrid does); returns that value. */
+static float normalise(float *s, uint32_t n) {
+    float mx = 0;
+    for (uint32_t j = 0; j < n; j++) mx = fabsf(s[j]) > mx ? fabsf(s[j]) : mx;
+    if (mx > 0)
+        for (uint32_t j = 0; j < n; j++) s[j] /= mx;
+    return mx;
+}
+
+/* Cholesky factor of the SPD f x f matrix a (lower triangle, in place). 0, or 1 if not SPD. */
+static int chol_factor(float *a, size_t n) {
+    for (size_t j = 0; j < n; j++) {
+        float d = a[j * n + j] - dot8(a + j * n, a + j * n, j);
+        if (!(d > 0) || !isfinite(d)) return 1;
+        d = sqrtf(d);
+        a[j * n + j] = d;
+        float inv = 1.0f / d;
+        for (size_t i = j + 1; i < n; i++) a[i * n + j] = (a[i * n + j] - dot8(a + i * n, a + j * n, j)) * inv;
+    }
+    return 0;
+}
+
+/* Solves L L^T x = b in place with the factor from chol_factor. */
+static void chol_solve(const float *a, float *b, size_t n) {
+    for (size_t i = 0; i < n; i++) b[i] = (b[i] - dot8(a + i * n, b, i)) / a[i * n + i];
+    for (size_t i = n; i-- > 0;) {
+        float s = b[i];
+        for (size_t l = i + 1; l < n; l++) s -= a[l * n + i] * b[l];
+        b[i] = s / a[i * n + i];
+    }
+}
+
+/* ALS fold-in (Hu, Koren & Volinsky 2008, eq. 4 for one user): A = G + sum (c-1) y y^T,
+ * x = A^-1 sum c y, with c = 1 + alpha * r for every history item. Leaves A's Cholesky factor
+ * in l->a for explanations; returns false (x = 0) when A is not positive definite. */
+static bool als_fold_in(const ulm_model *m, const uint32_t *h, size_t nh, const layout *l) {
+    const ulm__recs *r = m->recs;
+    size_t f = r->factors;
+    float c = 1.0f + r->alpha * r->hist_weight;
+    memcpy(l->a, r->gram, f * f * sizeof *l->a);
+    for (size_t j = 0; j < f; j++) l->x[j] = 0;
+    for (size_t q = 0; q < nh; q++) {
+        const float *y = r->item_f + (size_t)h[q] * f;
+        for (size_t i = 0; i < f; i++) {
+            float ci = (c - 1.0f) * y[i];
+            float *row = l->a + i * f;
+            for (size_t j = 0; j < f; j++) row[j] += ci * y[j];
+        }
+        for (size_t j = 0; j < f; j++) l->x[j] += c * y[j];
+    }
+    if (chol_factor(l->a, f) != 0) {
+        for (size_t j = 0; j < f; j++) l->x[j] = 0;
+        return false;
+    }
+    chol_solve(l->a, l->x, f);
+    return true;
+}
+
+/* Fills l->s with the model's score of every item for the history h[0..nh) (nh >= 1). */
+static void score_all(const ulm_model *m, const uint32_t *h, size_t nh, const layout *l, float *norm_a,
+                      float *norm_b, bool *als_ok) {
+    const ulm__recs *r = m->recs;
+    uint32_t ni = m->n_items, f = r->factors;
+    switch (r->algo) {
+    case ULM__RC_ALS:
+    case ULM__RC_BPR:
+        if (r->algo == ULM__RC_ALS) {
+            *als_ok = als_fold_in(m, h, nh, l);
+        } else {
+            for (uint32_t j = 0; j < f; j++) l->x[j] = 0;
+            float inv = 1.0f / (float)nh;
+            for (size_t q = 0; q < nh; q++) {
+                const float *y = r->item_f + (size_t)h[q] * f;
+                for (uint32_t j = 0; j < f; j++) l->x[j] += inv * y[j];
+            }
+        }
+        for (uint32_t j = 0; j < ni; j++)
+            l->s[j] = dot8(l->x, r->item_f + (size_t)j * f, f) + (r->bias ? r->bias[j] : 0.0f);
+        return;
+    case ULM__RC_HYBRID: {
+        add_neighbours(&r->nb, ni, h, nh, l->s);
+        add_neighbours(&r->cn, ni, h, nh, l->s2);
+        *norm_a = normalise(l->s, ni);
+        *norm_b = normalise(l->s2, ni);
+        bool cold = nh < r->cold_events;
+        float wc = cold ? r->wc_cold : r->wc_warm, wp = cold ? r->wp_cold : r->wp_warm;
+        for (uint32_t j = 0; j < ni; j++) l->s[j] = l->s[j] + wc * l->s2[j] + wp * r->rpop[j] * r->rpop_inv;
+        return;
+    }
+    default: /* item-kNN, content, EASE: stored neighbour rows */
+        add_neighbours(&r->nb, ni, h, nh, l->s);
+        return;
+    }
+}
+
+/* Contribution of history item hi to recommended item j's score. */
+static float contribution(const ulm_model *m, uint32_t hi, uint32_t j, size_t nh, const layout *l, float norm_a,
+                          float norm_b) {
+    const ulm__recs *r = m->recs;
+    size_t f = r->factors;
+    switch (r->algo) {
+    case ULM__RC_ALS: /* c_h * y_j^T A^-1 y_h, with A^-1 y_j solved once per j into l->v */
+        return (1.0f + r->alpha * r->hist_weight) * dot8(l->v, r->item_f + (size_t)hi * f, f);
+    case ULM__RC_BPR:
+        return dot8(r->item_f + (size_t)hi * f, r->item_f + (size_t)j * f, f) / (float)nh;
+    case ULM__RC_HYBRID: {
+        bool cold = nh < r->cold_events;
+        float wc = cold ? r->wc_cold : r->wc_warm, c = 0;
+        if (norm_a > 0) c += neighbour_weight(&r->nb, hi, j) / norm_a;
+        if (norm_b > 0) c += wc * (neighbour_weight(&r->cn, hi, j) / norm_b);
+        return c;
+    }
+    default:
+        return neighbour_weight(&r->nb, hi, j);
+    }
+}
+
+/* True when (s1, i1) ranks above (s2, i2): higher score, then more popular. */
+static inline bool better(const uint32_t *rank, float s1, uint32_t i1, float s2, uint32_t i2) {
+    return s1 > s2 || (s1 == s2 && rank[i1] < rank[i2]);
+}
+
+/* Min-heap of the k best: hs[0] is the k-th best so far. Returns the new size. */
+static uint32_t heap_push(const uint32_t *rank, float *hs, uint32_t *hi, uint32_t size, uint32_t k, float s,
+                          uint32_t i) {
+    uint32_t c;
+    if (size < k) {
+        for (c = size++; c > 0;) {
+            uint32_t p = (c - 1) / 2;
+            if (!better(rank, hs[p], hi[p], s, i)) break;
+            hs[c] = hs[p], hi[c] = hi[p], c = p;
+        }
+    } else {
+        if (!better(rank, s, i, hs[0], hi[0])) return size;
+        for (c = 0;;) {
+            uint32_t lc = 2 * c + 1, rc = lc + 1, w = c;
+            float ws = s;
+            uint32_t wi = i;
+            if (lc < size && better(rank, ws, wi, hs[lc], hi[lc])) w = lc, ws = hs[lc], wi = hi[lc];
+            if (rc < size && better(rank, ws, wi, hs[rc], hi[rc])) w = rc;
+            if (w == c) break;
+            hs[c] = hs[w], hi[c] = hi[w], c = w;
+        }
+    }
+    hs[c] = s, hi[c] = i;
+    return size;
+}
+
+/* Sorts the heap best first in place. */
+static void heap_sort(const uint32_t *rank, float *hs, uint32_t *hi, uint32_t n) {
+    for (uint32_t end = n; end > 1; end--) {
+        float s = hs[end - 1];
+        uint32_t i = hi[end - 1], size = end - 1, c = 0;
+        hs[end - 1] = hs[0], hi[end - 1] = hi[0];
+        for (;;) {
+            uint32_t lc = 2 * c + 1, rc = lc + 1, w = c;
+            float ws = s;
+            uint32_t wi = i;
+            if (lc < size && better(rank, ws, wi, hs[lc], hi[lc])) w = lc, ws = hs[lc], wi = hi[lc];
+            if (rc < size && better(rank, ws, wi, hs[rc], hi[rc])) w = rc;
+            if (w == c) break;
+            hs[c] = hs[w], hi[c] = hi[w], c = w;
+        }
+        hs[c] = s, hi[c] = i;
+    }
+}
+
+/* The up-to-e history items with the largest positive contribution to item j, best first
+ * (ties: lower item index), into because[0..e) / bw[0..e). */
+static void explain_item(const ulm_model *m, uint32_t j, const uint32_t *h, size_t nh, const layout *l, float na,
+                         float nbn, bool als_ok, uint32_t e, uint32_t *because, float *bw) {
+    float cw[ULM_RECOMMEND_MAX_EXPLAIN];
+    uint32_t ci[ULM_RECOMMEND_MAX_EXPLAIN], n = 0;
+    const ulm__recs *r = m->recs;
+    if (r->algo == ULM__RC_ALS) {
+        if (!als_ok) goto done;
+        memcpy(l->v, r->item_f + (size_t)j * r->factors, r->factors * sizeof *l->v);
+        chol_solve(l->a, l->v, r->factors);
+    }
+    for (size_t q = 0; q < nh; q++) {
+        float c = contribution(m, h[q], j, nh, l, na, nbn);
+        if (!(c > 0)) continue;
+        uint32_t at;
+        if (n < e) {
+            at = n++;
+        } else {
+            if (!(c > cw[e - 1])) continue;
+            at = e - 1;
+        }
+        while (at > 0 && c > cw[at - 1]) cw[at] = cw[at - 1], ci[at] = ci[at - 1], at--;
+        cw[at] = c, ci[at] = h[q];
+    }
+done:
+    for (uint32_t q = 0; q < e; q++) {
+        because[q] = q < n ? ci[q] : ULM_NONE;
+        if (bw) bw[q] = q < n ? cw[q] : 0.0f;
+    }
+}
+
+ulm_status ulm_recommend(const ulm_model *m, const uint32_t *hist, size_t n_hist, const ulm_recommend_opts *o,
+                         void *scratch, size_t scratch_size, uint32_t *items, float *scores, uint32_t *because,
+                         float *because_w, uint32_t *n_out) {
+    ulm_recommend_opts d = ulm_recommend_opts_init();
+    if (!o) o = &d;
+    if (!m || !n_out || (n_hist && !hist) || o->struct_size < sizeof *o || o->explain > ULM_RECOMMEND_MAX_EXPLAIN)
+        return ULM_ERR_MISUSE;
+    *n_out = 0;
+    uint32_t ni = m->n_items, k = o->k < ni ? o->k : ni, e = o->explain;
+    if (k && (!items || !scores || (e && !because))) return ULM_ERR_MISUSE;
+    if (!scratch || ((uintptr_t)scratch & 3) || scratch_size < ulm_recommend_scratch_size(m, o, n_hist))
+        return ULM_ERR_MISUSE;
+    layout l;
+    carve(m, k, n_hist, scratch, &l);
+    size_t nh = 0;
+    for (size_t q = 0; q < n_hist; q++)
+        if (hist[q] < ni) l.hist[nh++] = hist[q];
+    sort_u32(l.hist, nh);
+    size_t u = 0;
+    for (size_t q = 0; q < nh; q++)
+        if (q == 0 || l.hist[q] != l.hist[q - 1]) l.hist[u++] = l.hist[q];
+    nh = u;
+    uint32_t n = 0;
+    if (!m->recs || (o->flags & ULM_RECOMMEND_POPULARITY) || nh == 0) {
+        /* Popularity: the POPR order, skipping denied and bought items. */
+        for (uint32_t r = 0; r < ni && n < k; r++) {
+            uint32_t it = m->pop_order[r];
+            if ((m->deny && m->deny[it]) || in_sorted(l.hist, nh, it)) continue;
+            items[n] = it;
+            scores[n] = m->pop_score[it];
+            for (uint32_t q = 0; q < e; q++) {
+                because[n * e + q] = ULM_NONE;
+                if (because_w) because_w[n * e + q] = 0;
+            }
+            n++;
+        }
+        *n_out = n;
+        return ULM_OK;
+    }
+    float na = 0, nbn = 0;
+    bool als_ok = false;
+    score_all(m, l.hist, nh, &l, &na, &nbn, &als_ok);
+    for (size_t q = 0; q < nh; q++) l.s[l.hist[q]] = -INFINITY;
+    const uint32_t *rank = m->recs->pop_rank;
+    for (uint32_t j = 0; j < ni; j++) {
+        float s = l.s[j];
+        if (s == -INFINITY || s != s || (m->deny && m->deny[j])) continue;
+        n = heap_push(rank, l.hs, l.hi, n, k, s, j);
+    }
+    heap_sort(rank, l.hs, l.hi, n);
+    for (uint32_t q = 0; q < n; q++) {
+        items[q] = l.hi[q];
+        scores[q] = l.hs[q];
+    }
+    for (uint32_t q = 0; e && q < n; q++)
+        explain_item(m, items[q], l.hist, nh, &l, na, nbn, als_ok, e, because + (size_t)q * e,
+                     because_w ? because_w + (size_t)q * e : NULL);
+    *n_out = n;
+    return ULM_OK;
+}
