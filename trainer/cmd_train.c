@@ -28,7 +28,7 @@ static const char usage[] =
     "  --no-profiles       leave out the profiler (profiles, RFM/k-means segments, stages, CLV)\n"
     "  --k K               k-means k for the profiler (default: chosen by silhouette)\n"
     "  --recs NAME         recommender to store next to popularity: pop (default), itemknn, als, bpr,\n"
-    "                      ease, content, hybrid, or auto (best NDCG@10 on a validation split of 20%%\n"
+    "                      ease, content, hybrid, or auto (best NDCG@10 on a validation split of 20%\n"
     "                      of each user's items among pop, itemknn, als, ease, hybrid)\n"
     "  --factors N --iters N --reg X --alpha X --cg-steps N --solver cg|cholesky --lambda X\n"
     "  --neighbours N --weighting bm25|tfidf|cosine --shrink X --lr X\n"
