@@ -223,9 +223,11 @@ static int cmd_plan(int argc, char **argv) {
     } else {
         printf("%zu customers as of %s (%zu valued by CLV): %zu offers planned, %zu held out as control\n", n, day, n_clv,
                t.treated, t.control);
-        printf("spend %.2f of %s%.2f, expected retained value %.2f, expected net %.2f; plan in %s\n", t.spend,
-               isfinite(cfg.budget) ? "" : "unlimited ", isfinite(cfg.budget) ? cfg.budget : 0.0, t.expected_value,
-               t.expected_net, out);
+        char bud[48];
+        if (isfinite(cfg.budget)) snprintf(bud, sizeof bud, "%.2f", cfg.budget);
+        else snprintf(bud, sizeof bud, "no limit");
+        printf("spend %.2f (budget %s), expected retained value %.2f, expected net %.2f; plan in %s\n", t.spend, bud,
+               t.expected_value, t.expected_net, out);
     }
     rc = ULM_EXIT_OK;
 done:
