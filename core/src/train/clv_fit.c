@@ -2,6 +2,7 @@
  * Customers are grouped by distinct (x, t_x, T) so the likelihood is a weighted sum over triples;
  * for BG/NBD the terms that depend on x alone (ln Gamma, digamma) are computed once per x. */
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,7 +134,7 @@ nomem:
 }
 
 ulm_fit_params ulm_fit_params_init(void) {
-    ulm_fit_params p = {sizeof(ulm_fit_params), 400, 1e-9, 3};
+    ulm_fit_params p = {sizeof(ulm_fit_params), 400, 1e-9, 3, NULL, NULL};
     return p;
 }
 
@@ -170,6 +171,14 @@ static int fit_starts(const ulm_fit_params *fp) {
 
 /* ---- BG/NBD ---------------------------------------------------------------------------------- */
 
+/* The BG/NBD sum over groups runs in this many fixed chunks (contiguous group ranges), each
+ * with its own partial sums, added in chunk order: the same result for any number of threads. */
+#define BG_CHUNKS 16
+
+typedef struct bg_part {
+    double ll, dr, dal, da, db;
+} bg_part;
+
 typedef struct bg_ctx {
     const ulm_clv_groups *g;
     double wsum;
@@ -179,30 +188,29 @@ typedef struct bg_ctx {
     const double *val;
     const uint32_t *itx, *iT;
     double *lv, *iv; /* scratch: log(alpha + v), 1/(alpha + v) */
+    ulm_parallel_fn parallel;
+    void *parallel_ctx;
+    /* Per evaluation: the parameters, the x-free constants and the chunks' partial sums. */
+    double r, al, a, b, lal, la, lgr, lgab, lgb, psr, psab, psb;
+    bg_part part[BG_CHUNKS];
 } bg_ctx;
 
-/* -lnL / N and its gradient on (ln r, ln alpha, ln a, ln b); x-only terms once per distinct x. */
-static int bg_objective(void *ud, const double *th, double *f, double *grad) {
-    const bg_ctx *c = ud;
+/* Chunk t of the groups: its partial sums of lnL and of the gradient on (r, alpha, a, b). The x-only
+ * terms (ln Gamma, digamma) are taken once per run of equal x within the chunk. */
+static void bg_chunk(void *ud, uint32_t t) {
+    bg_ctx *c = ud;
     const ulm_clv_groups *g = c->g;
-    double r = exp(th[0]), al = exp(th[1]), a = exp(th[2]), b = exp(th[3]);
-    if (!(r > 0 && al > 0 && a > 0 && b > 0 && isfinite(r) && isfinite(al) && isfinite(a) && isfinite(b))) return 1;
-    double ll = 0, dr = 0, dal = 0, da = 0, db = 0, lal = log(al), la = log(a);
-    for (size_t k = 0; k < c->nv; k++) {
-        c->lv[k] = log(al + c->val[k]);
-        c->iv[k] = 1 / (al + c->val[k]);
-    }
-    double lgr = ulm_lgamma(r), lgab = ulm_lgamma(a + b), lgb = ulm_lgamma(b);
-    double psr = ulm_digamma(r), psab = ulm_digamma(a + b), psb = ulm_digamma(b);
-    size_t i = 0;
-    while (i < g->n) {
+    double r = c->r, al = c->al, a = c->a, b = c->b, lal = c->lal, la = c->la;
+    double ll = 0, dr = 0, dal = 0, da = 0, db = 0;
+    size_t i = g->n * t / BG_CHUNKS, end = g->n * (t + 1) / BG_CHUNKS;
+    while (i < end) {
         double x = g->x[i];
-        double c0 = ulm_lgamma(r + x) - lgr + r * lal + lgab + ulm_lgamma(b + x) - lgb - ulm_lgamma(a + b + x);
-        double pr = ulm_digamma(r + x) - psr + lal, pab = psab - ulm_digamma(a + b + x);
-        double pb = pab + ulm_digamma(b + x) - psb, lbx = x > 0 ? log(b + x - 1) : 0;
-        /* Sums over the block of this x: weights, and the log-sum-exp parts. */
+        double c0 = ulm_lgamma(r + x) - c->lgr + r * lal + c->lgab + ulm_lgamma(b + x) - c->lgb - ulm_lgamma(a + b + x);
+        double pr = ulm_digamma(r + x) - c->psr + lal, pab = c->psab - ulm_digamma(a + b + x);
+        double pb = pab + ulm_digamma(b + x) - c->psb, lbx = x > 0 ? log(b + x - 1) : 0;
+        /* Sums over the run of this x: weights, and the log-sum-exp parts. */
         double W = 0, L = 0, Sr = 0, Sal = 0, S4 = 0;
-        for (; i < g->n && g->x[i] == x; i++) {
+        for (; i < end && g->x[i] == x; i++) {
             double w = g->w[i], lT, iT, lt = 0, it = 0;
             if (c->nv) {
                 lT = c->lv[c->iT[i]], iT = c->iv[c->iT[i]];
@@ -234,6 +242,31 @@ static int bg_objective(void *ud, const double *th, double *f, double *grad) {
         dal += W * r / al - (r + x) * Sal;
         da += W * pab + (x > 0 ? S4 / a : 0);
         db += W * pb - (x > 0 ? S4 / (b + x - 1) : 0);
+    }
+    c->part[t] = (bg_part){ll, dr, dal, da, db};
+}
+
+/* -lnL / N and its gradient on (ln r, ln alpha, ln a, ln b). */
+static int bg_objective(void *ud, const double *th, double *f, double *grad) {
+    bg_ctx *c = ud;
+    double r = exp(th[0]), al = exp(th[1]), a = exp(th[2]), b = exp(th[3]);
+    if (!(r > 0 && al > 0 && a > 0 && b > 0 && isfinite(r) && isfinite(al) && isfinite(a) && isfinite(b))) return 1;
+    for (size_t k = 0; k < c->nv; k++) {
+        c->lv[k] = log(al + c->val[k]);
+        c->iv[k] = 1 / (al + c->val[k]);
+    }
+    c->r = r, c->al = al, c->a = a, c->b = b, c->lal = log(al), c->la = log(a);
+    c->lgr = ulm_lgamma(r), c->lgab = ulm_lgamma(a + b), c->lgb = ulm_lgamma(b);
+    c->psr = ulm_digamma(r), c->psab = ulm_digamma(a + b), c->psb = ulm_digamma(b);
+    if (c->parallel && c->g->n >= 4096) {
+        c->parallel(c->parallel_ctx, BG_CHUNKS, bg_chunk, c);
+    } else {
+        for (uint32_t t = 0; t < BG_CHUNKS; t++) bg_chunk(c, t);
+    }
+    double ll = 0, dr = 0, dal = 0, da = 0, db = 0;
+    for (int t = 0; t < BG_CHUNKS; t++) {
+        ll += c->part[t].ll, dr += c->part[t].dr, dal += c->part[t].dal;
+        da += c->part[t].da, db += c->part[t].db;
     }
     *f = -ll / c->wsum;
     grad[0] = -dr * r / c->wsum;
@@ -311,7 +344,9 @@ ulm_status ulm_bgnbd_fit(const ulm_clv_groups *g, const ulm_fit_params *fp, ulm_
     double W, X, TT;
     ulm_status s = group_stats(g, &W, &X, &TT, diag);
     if (s != ULM_OK) return s;
-    bg_ctx c = {g, W, 0, NULL, NULL, NULL, NULL, NULL};
+    bg_ctx c = {.g = g, .wsum = W};
+    if (fp->struct_size >= offsetof(ulm_fit_params, parallel_ctx) + sizeof(void *))
+        c.parallel = fp->parallel, c.parallel_ctx = fp->parallel_ctx;
     double *val = NULL, *scratch = NULL;
     uint32_t *idx = NULL;
     distinct_values(g, &val, &idx, &scratch, &c);
@@ -360,7 +395,7 @@ ulm_status ulm_pnbd_fit(const ulm_clv_groups *g, const ulm_fit_params *fp, ulm_p
     double W, X, TT;
     ulm_status s = group_stats(g, &W, &X, &TT, diag);
     if (s != ULM_OK) return s;
-    bg_ctx c = {g, W, 0, NULL, NULL, NULL, NULL, NULL};
+    bg_ctx c = {.g = g, .wsum = W};
     double la = log(TT / X), lb = log(TT / W);
     const double starts[3][4] = {{0, la, 0, lb}, {log(0.5), la + log(0.5), log(0.5), lb},
                                  {log(2.0), la + log(2.0), log(2.0), lb + log(2.0)}};
