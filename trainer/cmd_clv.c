@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "churn_pool.h"
 #include "clv_data.h"
 #include "commands.h"
 
@@ -28,6 +29,7 @@ static const char usage[] =
     "  --no-header              the table has no header line\n"
     "  --summary                the input is a ready per-customer table (x, t_x, T[, zbar]) in its own unit\n"
     "  --strict                 exit 1 when an optimiser does not converge\n"
+    "  --threads N              threads for the BG/NBD likelihood (default 2; results are identical for any N)\n"
     "  --json                   JSON output (predict: JSON Lines)\n";
 
 typedef struct clv_run {
@@ -46,6 +48,7 @@ typedef struct clv_run {
     int nwarn;
     size_t single;
     bool summary; /* input was a ready (x, t_x, T) table */
+    uint64_t threads;
 } clv_run;
 
 /* Records a warning: on stderr now, and for the JSON "warnings" list. */
@@ -148,7 +151,12 @@ fit:
     for (size_t i = 0; i < r->s.n; i++) r->single += r->s.x[i] == 0;
     ulm_fit_params fp = ulm_fit_params_init();
     if (r->fit_bg) {
+        ulm_pool *pool = r->threads > 1 ? ulm_pool_new((uint32_t)r->threads) : NULL;
+        fp.parallel = pool ? ulm_pool_parallel : NULL;
+        fp.parallel_ctx = pool;
         s = ulm_bgnbd_fit(&r->g, &fp, &r->bg, &r->rbg, &d);
+        ulm_pool_free(pool);
+        fp.parallel = NULL, fp.parallel_ctx = NULL;
         if (s != ULM_OK) {
             ulm_errorf("clv", "BG/NBD: %s", d.message);
             return ULM_EXIT_FAIL;
@@ -463,7 +471,7 @@ int ulm_cmd_clv(int argc, char **argv) {
                       {"model", true, NULL},           {"horizon", true, NULL},     {"period", true, NULL},
                       {"discount", true, NULL},        {"out", true, NULL},         {"map", true, NULL},
                       {"no-header", false, NULL},      {"strict", false, NULL},     {"json", false, NULL},
-                      {"summary", false, NULL}};
+                      {"summary", false, NULL},        {"threads", true, NULL}};
     size_t no = sizeof opts / sizeof opts[0];
     ulm_args a;
     int rc = ulm_args_parse(&a, argc, argv, opts, no, usage);
@@ -481,6 +489,10 @@ int ulm_cmd_clv(int argc, char **argv) {
     memset(&r, 0, sizeof r);
     r.json = ulm_opt_get(opts, no, "json") != NULL;
     r.strict = ulm_opt_get(opts, no, "strict") != NULL;
+    if (!ulm_opt_u64(opts, no, "threads", 2, &r.threads) || r.threads < 1 || r.threads > 256) {
+        ulm_errorf("clv", "--threads: expected 1..256");
+        return ULM_EXIT_USAGE;
+    }
     rc = prepare(&r, sub, a.pos[1], opts, no);
     if (rc == 0) {
         if (strcmp(sub, "fit") == 0) rc = do_fit(&r, a.pos[1]);

@@ -127,12 +127,22 @@ ULM_API ulm_status ulm_clv_groups_build(const double *x, const double *t_x, cons
 /* Frees the arrays; NULL-safe; zeroes g. @since 0.2 */
 ULM_API void ulm_clv_groups_free(ulm_clv_groups *g);
 
+/* A task pool hook (the same types as ulm_churn_train.h's): parallel(ctx, n, fn, arg) runs fn(arg, 0..n-1),
+ * possibly on several threads, and returns when all are done. */
+typedef void (*ulm_task_fn)(void *arg, uint32_t task);
+typedef void (*ulm_parallel_fn)(void *ctx, uint32_t n_tasks, ulm_task_fn fn, void *arg);
+
 /* Optimiser settings (BFGS on log-parameters with a backtracking line search). */
 typedef struct ulm_fit_params {
     uint32_t struct_size;
     int max_iter;     /* per start (default 400) */
     double grad_tol;  /* stop when max |d(-lnL/N)/d ln theta| is below this (default 1e-9) */
     int n_starts;     /* starting points tried; the best end point wins (default 3) */
+    /* BG/NBD: the likelihood's sum over groups runs as fixed chunks through this hook (NULL = in the
+     * calling thread); chunks and their reduction order do not depend on the threads, so neither does
+     * the fit. @since 0.3 */
+    ulm_parallel_fn parallel;
+    void *parallel_ctx;
 } ulm_fit_params;
 /* Defaults as documented above. @since 0.2 */
 ULM_API ulm_fit_params ulm_fit_params_init(void);
