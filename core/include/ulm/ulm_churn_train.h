@@ -26,6 +26,7 @@
 #include "ulm_churn.h"
 #include "ulm_churn_features.h"
 #include "ulm_events.h"
+#include "ulm_parallel.h"
 #include "ulm_status.h"
 
 #ifdef __cplusplus
@@ -45,9 +46,6 @@ typedef struct ulm_churn_data {
 #define ULM_ES_LOGLOSS 0u
 #define ULM_ES_AUC 1u
 
-/* Runs fn(arg, 0..n_tasks-1), possibly in parallel, and returns when all are done. */
-typedef void (*ulm_task_fn)(void *arg, uint32_t task);
-typedef void (*ulm_parallel_fn)(void *ctx, uint32_t n_tasks, ulm_task_fn fn, void *arg);
 
 typedef struct ulm_gbdt_params {
     uint32_t struct_size;

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ulm_parallel.h"
 #include "ulm_status.h"
 
 #ifdef __cplusplus
@@ -127,10 +128,6 @@ ULM_API ulm_status ulm_clv_groups_build(const double *x, const double *t_x, cons
 /* Frees the arrays; NULL-safe; zeroes g. @since 0.2 */
 ULM_API void ulm_clv_groups_free(ulm_clv_groups *g);
 
-/* A task pool hook (the same types as ulm_churn_train.h's): parallel(ctx, n, fn, arg) runs fn(arg, 0..n-1),
- * possibly on several threads, and returns when all are done. */
-typedef void (*ulm_task_fn)(void *arg, uint32_t task);
-typedef void (*ulm_parallel_fn)(void *ctx, uint32_t n_tasks, ulm_task_fn fn, void *arg);
 
 /* Optimiser settings (BFGS on log-parameters with a backtracking line search). */
 typedef struct ulm_fit_params {
