@@ -8,7 +8,10 @@
  * history's item factors; the hybrid blends item-kNN, content and popularity (content and
  * popularity lead for users with fewer than cold_events items). An empty history, a bundle
  * without a recommender, or items the model gives equal scores fall back to the popularity
- * order (POPR). Items in the history and on the deny list (ITDN) are never recommended.
+ * order (POPR). Items in the history and on the deny list (ITDN) are never recommended, except
+ * (business rules, docs/recs.md) a history item whose last purchase (opts.hist_time) is at least
+ * its learned repurchase cycle (RCRP) before opts.now; opts.allow and opts.categories narrow the
+ * candidates further; the deny list always wins.
  *
  * Explanations ("because you bought X"): for each recommended item, up to `explain` of the
  * history's items with the largest positive contribution to its score: the neighbour weight
