@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "export.h"
 #include "profile_run.h"
+#include "ulm/ulm_reccycle.h"
 #include "recs_data.h"
 #include "store.h"
 
@@ -33,6 +34,8 @@ static const char usage[] =
     "  --factors N --iters N --reg X --alpha X --cg-steps N --solver cg|cholesky --lambda X\n"
     "  --neighbours N --weighting bm25|tfidf|cosine --shrink X --lr X\n"
     "  --view-weight X --cart-weight X --purchase-weight X   as for `ulm eval recs`\n"
+    "  --cycle-min-buyers N  repeat buyers an item needs to learn its repurchase cycle (default 5, 0 = none;\n"
+    "                      bought items come back once a cycle old: docs/recs.md)\n"
     "  --seed N            seed of the recommender, k-means and churn splits (default 42)\n"
     "  --threads N         worker threads (default 1; the bundle is the same for a given N)\n"
     "  --json              report as one JSON object\n";
@@ -73,7 +76,8 @@ int ulm_cmd_train(int argc, char **argv) {
     ulm_opt opts[] = {{"out", true, NULL}, {"half-life", true, NULL}, {"no-user-table", false, NULL}, {"json", false, NULL},
                       {"deny", true, NULL}, {"deny-file", true, NULL}, {"recs", true, NULL}, ULM_RECS_OPTS,
                       {"churn", true, NULL}, {"cutoff", true, NULL}, {"horizon", true, NULL}, {"churn-table", true, NULL},
-                      {"no-profiles", false, NULL}, {"k", true, NULL}};
+                      {"no-profiles", false, NULL}, {"k", true, NULL},
+                      {"cycle-min-buyers", true, NULL}};
     size_t no = sizeof opts / sizeof opts[0];
     ulm_args a;
     int r = ulm_args_parse(&a, argc, argv, opts, no, usage);
@@ -169,7 +173,19 @@ int ulm_cmd_train(int argc, char **argv) {
     uint8_t *buf = NULL;
     size_t len = 0;
     ulm_export_info info;
-    s = ulm_export_bundle(&ev, &eo, &buf, &len, &info, &d);
+    uint64_t cyc_min;
+    uint32_t n_cyc = 0;
+    float *cycles = malloc(((size_t)ev.items.n + 1) * sizeof *cycles);
+    if (!ulm_opt_u64(opts, no, "cycle-min-buyers", ULM_CYCLE_MIN_BUYERS, &cyc_min) || cyc_min > UINT32_MAX) {
+        s = ULM_ERR_RANGE;
+        snprintf(d.message, sizeof d.message, "--cycle-min-buyers must be a whole number >= 0");
+    } else {
+        s = cycles ? ulm_repurchase_cycles(&ev, (uint32_t)cyc_min, cycles, &n_cyc) : ULM_ERR_NOMEM;
+    }
+    eo.cycles = cycles;
+    ulm_sb_printf(&rj, ",\"repurchase_cycles\":%u", n_cyc);
+    if (s == ULM_OK) s = ulm_export_bundle(&ev, &eo, &buf, &len, &info, &d);
+    free(cycles);
     if (s == ULM_OK) s = ulm_file_write_atomic(out, buf, len, &d);
     free(buf);
     free(deny);

@@ -17,6 +17,7 @@ typedef struct ulm_export_opts {
     const ulm_rec_model *recs; /* NULL, or a recommender trained on ev's items (ulm train --recs) */
     float recs_hist_weight;    /* the purchase weight: what a history item counts as at ALS fold-in */
     uint32_t recs_ease_keep;   /* EASE entries kept per item */
+    const float *cycles;       /* NULL, or [items] learned repurchase cycles in days (RCRP; recs_cycle.c) */
 } ulm_export_opts;
 
 typedef struct ulm_export_info {

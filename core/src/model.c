@@ -13,6 +13,7 @@ static const char *const known_sections[] = {"META", "ITID", "ITNM", "ITPR", "PO
                                              "PFCT", "PFCN", "PFRP", "PFVO", "PFID", "PFWO", "PFWI", "RFMQ",
                                              "KMFT", "KMSC", "KMNS", "KMDS", "LCST", "CLVP",
                                              "RCHD", "RCIF", "RCGR", "RCIB", "RCNO", "RCNI", "RCNW", "RCCO", "RCCI", "RCCW", "RCPP",
+                                             "RCRP",
                                              NULL};
 
 ulm_load_opts ulm_load_opts_init(void) {

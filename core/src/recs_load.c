@@ -73,6 +73,7 @@ static void free_nb(const ulm_model *m, ulm__nblist *nb) {
 }
 
 void ulm__recs_free(ulm_model *m) {
+    ulm__recs_rules_free(m);
     ulm__recs *r = m->recs;
     if (!r) return;
     ulm__free(m->alloc, r->item_f, 0);
@@ -167,6 +168,11 @@ static ulm_status load_body(ulm_model *m, ulm__recs *r, bool deep, ulm_diag *dia
 
 ulm_status ulm__recs_load(ulm_model *m, uint32_t flags, ulm_diag *diag) {
     ulm_section h;
+    ulm_status rs = ulm__recs_rules_load(m, flags, diag);
+    if (rs != ULM_OK) {
+        ulm__recs_rules_free(m);
+        return rs;
+    }
     if (ulm_bundle_find(m->bundle, "RCHD", &h) != ULM_OK) return ULM_OK; /* popularity only */
     if (h.dtype != ULM_DT_BYTES)
         return ulm__fail(diag, ULM_ERR_FORMAT, "RCHD", h.offset, "RCHD has dtype %u, expected BYTES", h.dtype);

@@ -36,6 +36,8 @@ static inline float dot8(const float *a, const float *b, size_t n) {
 /* The scratch, carved into 4-byte-unit arrays. */
 typedef struct layout {
     uint32_t *hist;   /* [n_hist] sorted, unique, in range */
+    uint32_t *due;    /* [n_hist] history items with an entry bought >= one repurchase cycle before now */
+    uint32_t *nd;     /* [n_hist] history items with an entry bought more recently (not due) */
     float *s, *s2;    /* [n_items] scores; [n_items] hybrid content part */
     float *a, *x, *v; /* ALS: [f x f] system / Cholesky factor, [f] user factors, [f] W y_j */
     float *hs;        /* [k] heap scores */
@@ -48,14 +50,14 @@ static void carve(const ulm_model *m, uint32_t k, size_t n_hist, void *base, lay
     float *fb = base;
     uint32_t *ub = base;
 #define TAKE(n) (at += (n), at - (n))
-    size_t o_h = TAKE(n_hist);
+    size_t o_h = TAKE(n_hist), o_due = TAKE(n_hist), o_nd = TAKE(n_hist);
     size_t o_s = TAKE(m->recs ? ni : 0);
     size_t o_s2 = TAKE(m->recs && m->recs->algo == ULM__RC_HYBRID ? ni : 0);
     size_t o_a = TAKE(f * f), o_x = TAKE(f), o_v = TAKE(f), o_hs = TAKE(k), o_hi = TAKE(k);
 #undef TAKE
     l->units = at;
     if (!base) return;
-    l->hist = ub + o_h;
+    l->hist = ub + o_h, l->due = ub + o_due, l->nd = ub + o_nd;
     l->s = fb + o_s, l->s2 = fb + o_s2, l->a = fb + o_a, l->x = fb + o_x, l->v = fb + o_v, l->hs = fb + o_hs;
     l->hi = ub + o_hi;
 }
@@ -314,6 +316,36 @@ done:
     }
 }
 
+/* Sorts and deduplicates a[0..n) in place; returns the new length. */
+static size_t sort_unique(uint32_t *a, size_t n) {
+    sort_u32(a, n);
+    size_t u = 0;
+    for (size_t q = 0; q < n; q++)
+        if (q == 0 || a[q] != a[q - 1]) a[u++] = a[q];
+    return u;
+}
+
+/* The request's filters: false when item j may not be recommended at all (deny list, allow
+ * list, category filter). The deny list always wins. */
+static bool blocked(const ulm_model *m, const ulm_recommend_opts *o, uint32_t j) {
+    if (m->deny && m->deny[j]) return true;
+    if (o->allow && !o->allow[j]) return true;
+    if (o->categories) {
+        uint32_t c = ulm_model_item_category(m, j);
+        bool in = false;
+        for (uint32_t q = 0; c != ULM_NONE && q < o->n_categories && !in; q++) in = o->categories[q] == c;
+        if (in == ((o->flags & ULM_RECOMMEND_NOT_CATEGORIES) != 0)) return true;
+    }
+    return false;
+}
+
+/* True when history item j was bought and may not come back: it is not a consumable whose last
+ * purchase is at least one learned repurchase cycle before now. */
+static bool excluded_bought(const layout *l, size_t nh, size_t n_due, size_t n_nd, uint32_t j) {
+    if (!in_sorted(l->hist, nh, j)) return false;
+    return !(in_sorted(l->due, n_due, j) && !in_sorted(l->nd, n_nd, j));
+}
+
 ulm_status ulm_recommend(const ulm_model *m, const uint32_t *hist, size_t n_hist, const ulm_recommend_opts *o,
                          void *scratch, size_t scratch_size, uint32_t *items, float *scores, uint32_t *because,
                          float *because_w, uint32_t *n_out) {
@@ -328,20 +360,26 @@ ulm_status ulm_recommend(const ulm_model *m, const uint32_t *hist, size_t n_hist
         return ULM_ERR_MISUSE;
     layout l;
     carve(m, k, n_hist, scratch, &l);
-    size_t nh = 0;
-    for (size_t q = 0; q < n_hist; q++)
-        if (hist[q] < ni) l.hist[nh++] = hist[q];
-    sort_u32(l.hist, nh);
-    size_t u = 0;
-    for (size_t q = 0; q < nh; q++)
-        if (q == 0 || l.hist[q] != l.hist[q - 1]) l.hist[u++] = l.hist[q];
-    nh = u;
+    size_t nh = 0, n_due = 0, n_nd = 0;
+    for (size_t q = 0; q < n_hist; q++) {
+        if (hist[q] >= ni) continue;
+        l.hist[nh++] = hist[q];
+        if (!o->hist_time || !m->cycle || !(m->cycle[hist[q]] > 0)) continue;
+        /* Due when now - bought >= cycle days; compared in seconds, in double (exact for any
+         * realistic time), so every build decides alike. */
+        double age = (double)o->now - (double)o->hist_time[q];
+        if (age >= (double)m->cycle[hist[q]] * 86400.0) l.due[n_due++] = hist[q];
+        else l.nd[n_nd++] = hist[q];
+    }
+    nh = sort_unique(l.hist, nh);
+    n_due = sort_unique(l.due, n_due);
+    n_nd = sort_unique(l.nd, n_nd);
     uint32_t n = 0;
     if (!m->recs || (o->flags & ULM_RECOMMEND_POPULARITY) || nh == 0) {
         /* Popularity: the POPR order, skipping denied and bought items. */
         for (uint32_t r = 0; r < ni && n < k; r++) {
             uint32_t it = m->pop_order[r];
-            if ((m->deny && m->deny[it]) || in_sorted(l.hist, nh, it)) continue;
+            if (blocked(m, o, it) || excluded_bought(&l, nh, n_due, n_nd, it)) continue;
             items[n] = it;
             scores[n] = m->pop_score[it];
             for (uint32_t q = 0; q < e; q++) {
@@ -356,11 +394,12 @@ ulm_status ulm_recommend(const ulm_model *m, const uint32_t *hist, size_t n_hist
     float na = 0, nbn = 0;
     bool als_ok = false;
     score_all(m, l.hist, nh, &l, &na, &nbn, &als_ok);
-    for (size_t q = 0; q < nh; q++) l.s[l.hist[q]] = -INFINITY;
+    for (size_t q = 0; q < nh; q++)
+        if (excluded_bought(&l, nh, n_due, n_nd, l.hist[q])) l.s[l.hist[q]] = -INFINITY;
     const uint32_t *rank = m->recs->pop_rank;
     for (uint32_t j = 0; j < ni; j++) {
         float s = l.s[j];
-        if (s == -INFINITY || s != s || (m->deny && m->deny[j])) continue;
+        if (s == -INFINITY || s != s || blocked(m, o, j)) continue;
         n = heap_push(rank, l.hs, l.hi, n, k, s, j);
     }
     heap_sort(rank, l.hs, l.hi, n);

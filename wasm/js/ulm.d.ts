@@ -23,9 +23,21 @@ export interface Recommendation {
   because?: string[];
 }
 
+/** Business rules of a recommendation request (docs/recs.md). */
+export interface RecommendRules {
+  /** When learned repurchase cycles are judged (history entries 'ID@YYYY-MM-DD'); default now. */
+  now?: number | Date | string;
+  /** Only these item ids may be recommended (e.g. in stock). */
+  allow?: Iterable<string | number>;
+  /** Only items of these categories (the profiler's); unknown names throw ERR_NOT_FOUND. */
+  categories?: Iterable<string>;
+  /** No items of these categories. */
+  notCategories?: Iterable<string>;
+}
+
 export type RecommendRequest =
-  | { history: Iterable<string | number>; user?: undefined; k?: number; explain?: number }
-  | { user: string | number; history?: undefined; k?: number; explain?: number };
+  | ({ history: Iterable<string | number>; user?: undefined; k?: number; explain?: number } & RecommendRules)
+  | ({ user: string | number; history?: undefined; k?: number; explain?: number } & RecommendRules);
 
 /** One event of a customer's history for Model.profile(). */
 export interface HistoryEvent {

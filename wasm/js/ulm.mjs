@@ -44,6 +44,7 @@ const RAW_EXPORTS = [
   'ulm_wasm_load', 'ulm_wasm_free', 'ulm_wasm_item_count', 'ulm_wasm_item_id', 'ulm_wasm_item_name',
   'ulm_wasm_item_find', 'ulm_wasm_items_find', 'ulm_wasm_user_count', 'ulm_wasm_user_id', 'ulm_wasm_user_find',
   'ulm_wasm_user_history', 'ulm_wasm_meta', 'ulm_wasm_topk', 'ulm_wasm_recommend', 'ulm_wasm_recs_algo',
+  'ulm_wasm_recommend_rules', 'ulm_wasm_items_find_all', 'ulm_wasm_category_find',  // business rules
   // profiles (wasm/shim_profile.c)
   'ulm_profile_feature_name', 'ulm_rfm_segment_name', 'ulm_stage_name', 'ulm_wasm_profile_feature_count',
   'ulm_wasm_profile_available', 'ulm_wasm_profile_segments', 'ulm_wasm_profile_as_of', 'ulm_wasm_profile_word',
@@ -280,6 +281,8 @@ function profileNames(rt) {
 }
 
 // Unix seconds from a number (seconds), a Date or a date string.
+const INT64_MAX = 0x7fffffffffffffffn;
+
 function toSeconds(v, what) {
   if (typeof v === 'number' && Number.isFinite(v)) return v;
   if (v instanceof Date && Number.isFinite(v.getTime())) return v.getTime() / 1000;
@@ -369,8 +372,13 @@ class Model {
    * (the bundle's user table), from the bundle's recommender (popularity when it has none).
    * Items in the history are never recommended. With explain > 0 (default 3), each item may
    * carry `because`: the history's items that contributed most to it.
+   * Business rules (docs/recs.md): a history entry 'ID@YYYY-MM-DD' carries its purchase date, and a
+   * consumable whose learned repurchase cycle has passed by `now` (Date, ISO string or Unix seconds;
+   * default the current time) may be recommended again; `allow` (item ids) limits the items to
+   * those; `categories` / `notCategories` (category names, the profiler's) keep only items in / not
+   * in them. Denied items are never recommended.
    */
-  recommend({ history, user, k = 10, explain = 3 } = {}) {
+  recommend({ history, user, k = 10, explain = 3, now, allow, categories, notCategories } = {}) {
     const h = this.#handle();
     const rt = this.#rt;
     if (!Number.isInteger(k) || k < 0) throw this.#rtError(ST_MISUSE, `k must be a non-negative integer, got ${k}`);
@@ -378,7 +386,24 @@ class Model {
       throw this.#rtError(ST_MISUSE, `explain must be an integer 0..16, got ${explain}`);
     if ((history === undefined) === (user === undefined))
       throw this.#rtError(ST_MISUSE, 'recommend needs exactly one of { history } or { user }');
+    if (categories !== undefined && notCategories !== undefined)
+      throw this.#rtError(ST_MISUSE, 'recommend takes categories or notCategories, not both');
     const kk = Math.min(k, this.itemCount);
+    const catNames = categories ?? notCategories;
+    const cats = [];
+    if (catNames !== undefined) {
+      if (catNames === null || typeof catNames === 'string' || typeof catNames[Symbol.iterator] !== 'function')
+        throw new TypeError('ulm: categories must be an array of category names');
+      for (const c of catNames) {
+        const idx = this.#find('ulm_wasm_category_find', idString(c, 'category'));
+        if (idx < 0) throw this.#rtError(ST_NOT_FOUND, `no category '${c}' in the bundle`);
+        cats.push(idx);
+      }
+    }
+    if (allow !== undefined && (allow === null || typeof allow === 'string' || typeof allow[Symbol.iterator] !== 'function'))
+      throw new TypeError('ulm: allow must be an array of item ids');
+    const nowS = BigInt(now === undefined ? Math.floor(Date.now() / 1000) : toUnixSeconds(now, 'now'));
+    let times = null;
 
     let histPtr = 0;
     let histLen = 0;
@@ -397,10 +422,22 @@ class Model {
       const ids = [];
       let cap = 0;
       for (const id of history) {
-        const str = idString(id, 'item id');
+        let str = idString(id, 'item id');
+        const at = str.indexOf('@');
+        let when = INT64_MAX;
+        if (at >= 0) {
+          // 'ID@date', as the native --history: a bad date drops the entry (native counts it unknown).
+          const ms = Date.parse(str.slice(at + 1));
+          if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}Z)?$/.test(str.slice(at + 1)) || !Number.isFinite(ms)) continue;
+          when = BigInt(Math.floor(ms / 1000));
+          times ??= [];
+          str = str.slice(0, at);
+        }
+        if (times) times[ids.length] = when;
         ids.push(str);
         cap += 3 * str.length;
       }
+      if (times) for (let i = 0; i < ids.length; i++) times[i] ??= INT64_MAX;
       if (ids.length) {
         const n = ids.length;
         owned = rt.alloc(8 * n + cap);
@@ -413,16 +450,38 @@ class Model {
           at += len;
         });
         histPtr = owned + 4 * n;
-        histLen = rt.fn.ulm_wasm_items_find(h, owned + 8 * n, owned, n, histPtr);
+        histLen = n;  // unknown ids stay as 0xFFFFFFFF (ignored by the core), so times stay aligned
+        rt.fn.ulm_wasm_items_find_all(h, owned + 8 * n, owned, n, histPtr);
       }
     }
 
     let out = 0;
+    let rules = 0;
     try {
       if (kk === 0) return [];
       out = rt.alloc(8 * kk + 4 * kk * explain);  // kk u32 indices, kk f32 scores, kk * explain reasons
       const why = out + 8 * kk;
-      const status = rt.fn.ulm_wasm_recommend(h, histPtr, histLen, kk, explain, out, out + 4 * kk, why, rt.outs);
+      // Rules block: now (i64), times[histLen] (i64), category indices (u32), allow flags (u8).
+      const nItems = this.itemCount;
+      rules = rt.alloc(8 + (times ? 8 * histLen : 0) + 4 * cats.length + (allow !== undefined ? nItems : 0));
+      const rv = new DataView(rt.memory());
+      rv.setBigInt64(rules, nowS, true);
+      const timesPtr = times ? rules + 8 : 0;
+      if (times) times.forEach((t, i) => rv.setBigInt64(timesPtr + 8 * i, t, true));
+      const catsPtr = rules + 8 + (times ? 8 * histLen : 0);
+      cats.forEach((c, i) => rv.setUint32(catsPtr + 4 * i, c, true));
+      let allowPtr = 0;
+      if (allow !== undefined) {
+        allowPtr = catsPtr + 4 * cats.length;
+        rt.u8().fill(0, allowPtr, allowPtr + nItems);
+        for (const id of allow) {
+          const idx = this.#find('ulm_wasm_item_find', idString(id, 'item id'));
+          if (idx >= 0) rt.u8()[allowPtr + idx] = 1;
+        }
+      }
+      const status = rt.fn.ulm_wasm_recommend_rules(h, histPtr, histLen, timesPtr, rules, allowPtr,
+        catNames !== undefined ? catsPtr : 0, cats.length, notCategories !== undefined ? 1 : 0, kk, explain, out,
+        out + 4 * kk, why, rt.outs);
       if (status !== ST_OK) throw rt.error(status);
       const n = rt.u32(rt.outs);
       const dv = new DataView(rt.memory());
@@ -448,6 +507,7 @@ class Model {
     } finally {
       if (out) rt.fn.free(out);
       if (owned) rt.fn.free(owned);
+      if (rules) rt.fn.free(rules);
     }
   }
 

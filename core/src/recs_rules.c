@@ -1,0 +1,60 @@
+/* recs_rules.c: the data behind the recommender's business rules: learned repurchase cycles
+ * (RCRP, docs/format.md) and item categories (the profiler's PFCT/PFCN). Scoring applies them in
+ * recs_score.c. */
+#include <math.h>
+
+#include "profile_impl.h"
+#include "ulm/ulm_bundle.h"
+#include "ulm/ulm_dict.h"
+#include "ulm/ulm_recommend.h"
+#include "ulm_impl.h"
+#include "ulm_model_impl.h"
+
+ulm_status ulm__recs_rules_load(ulm_model *m, uint32_t flags, ulm_diag *diag) {
+    (void)flags;
+    ulm_section s;
+    if (ulm_bundle_find(m->bundle, "RCRP", &s) != ULM_OK) return ULM_OK;
+    if (s.dtype != ULM_DT_F32 || s.rows != m->n_items || s.cols > 1)
+        return ulm__fail(diag, ULM_ERR_FORMAT, "RCRP", s.offset,
+                         "section RCRP has dtype %u and shape %u x %u, expected F32 and %u x 1", s.dtype, s.rows, s.cols,
+                         m->n_items);
+    m->cycle = ulm__alloc(m->alloc, ((size_t)m->n_items + 1) * sizeof *m->cycle);
+    if (!m->cycle) return ULM_ERR_NOMEM;
+    for (uint32_t i = 0; i < m->n_items; i++) {
+        float c = ulm__rdf32(s.data + 4 * (uint64_t)i);
+        /* Always checked (not only under ULM_LOAD_DEEP): a NaN would silently disable the rule. */
+        if (!isfinite(c) || c < 0 || (c > 0 && c < 1.0f))
+            return ulm__fail(diag, ULM_ERR_FORMAT, "RCRP", s.offset + 4 * (uint64_t)i,
+                             "item %u has repurchase cycle %g days: expected 0 (none) or a finite value >= 1", i,
+                             (double)c);
+        m->cycle[i] = c;
+    }
+    return ULM_OK;
+}
+
+void ulm__recs_rules_free(ulm_model *m) {
+    ulm__free(m->alloc, m->cycle, 0);
+    m->cycle = NULL;
+}
+
+float ulm_model_repurchase_days(const ulm_model *m, uint32_t i) {
+    return m && m->cycle && i < m->n_items ? m->cycle[i] : 0.0f;
+}
+
+uint32_t ulm_model_category_count(const ulm_model *m) {
+    return m && m->profile ? m->profile->cats.n : 0;
+}
+
+ulm_status ulm_model_category_find(const ulm_model *m, const char *name, size_t len, uint32_t *c) {
+    if (!m || !c || (!name && len)) return ULM_ERR_MISUSE;
+    *c = ULM_NONE;
+    if (!m->profile) return ULM_ERR_NOT_FOUND;
+    uint32_t f = ulm_dict_find(&m->profile->cats, name ? name : "", len);
+    if (f == ULM_NONE) return ULM_ERR_NOT_FOUND;
+    *c = f;
+    return ULM_OK;
+}
+
+uint32_t ulm_model_item_category(const ulm_model *m, uint32_t i) {
+    return m && m->profile && i < m->n_items && i < m->profile->n_items ? m->profile->item_cat[i] : ULM_NONE;
+}
