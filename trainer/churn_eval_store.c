@@ -61,13 +61,7 @@ int ulm_churn_eval_store(int argc, char **argv) {
     bool json = ulm_opt_get(opts, no, "json") != NULL;
     ulm_events ev;
     ulm_events_init(&ev);
-    ulm_diag d;
-    memset(&d, 0, sizeof d);
-    ulm_status s = ulm_store_read(store, &ev, &d);
-    if (s != ULM_OK) {
-        ulm_errorf("eval", "%s: %s: %s", store, ulm_status_name(s), d.message);
-        return ULM_EXIT_FAIL;
-    }
+    if (!ulm_store_load("eval", store, &ev)) return ULM_EXIT_FAIL;
     ulm_churn_job j, t;
     ulm_churn_job_init(&j);
     ulm_churn_job_init(&t);

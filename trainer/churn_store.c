@@ -322,3 +322,17 @@ void ulm_churn_job_report(const ulm_churn_job *j, ulm_sb *b, bool json) {
                       j->horizon_default ? ": the 90th percentile of the gaps between purchase days" : "", j->churn_rate, va);
     }
 }
+
+bool ulm_churn_as_of(const char *cmd, const char *value, const ulm_events *ev, int64_t *as_of) {
+    if (value) {
+        if (ulm_parse_date(value, strlen(value), as_of)) return true;
+        ulm_errorf(cmd, "--as-of: '%s' is not a date (YYYY-MM-DD)", value);
+        return false;
+    }
+    /* Default: the start of the day after the last event, so that every event counts. */
+    int64_t last = INT64_MIN;
+    for (size_t i = 0; i < ev->n; i++)
+        if (ev->time[i] > last) last = ev->time[i];
+    *as_of = ev->n ? (last >= 0 ? last / 86400 + 1 : -((-last) / 86400)) * 86400 : 0;
+    return true;
+}

@@ -71,4 +71,8 @@ double ulm_churn_lift10(const float *p, const float *y, size_t n);
 /* Writes rows as CSV (customer id, cutoff date, the features, and churned when labelled) to path. */
 ulm_status ulm_churn_rows_csv(const char *path, const ulm_events *ev, const ulm_churn_job *j, ulm_diag *diag);
 
+/* The scoring date of alerts, predict and campaign: --as-of VALUE (YYYY-MM-DD) when given, else the
+ * start of the day after the last event. Prints an error naming cmd and returns false on a bad date. */
+bool ulm_churn_as_of(const char *cmd, const char *value, const ulm_events *ev, int64_t *as_of);
+
 #endif

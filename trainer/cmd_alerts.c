@@ -133,21 +133,11 @@ int ulm_cmd_alerts(int argc, char **argv) {
         ulm_errorf("alerts", "%s has no churn model trained from an event log (ulm train --churn)", model_path);
         goto done;
     }
-    if ((s = ulm_store_read(store, &ev, &d)) != ULM_OK) {
-        ulm_errorf("alerts", "%s: %s: %s", store, ulm_status_name(s), d.message);
-        goto done;
-    }
+    if (!ulm_store_load("alerts", store, &ev)) goto done;
     int64_t as_of = INT64_MIN;
-    const char *asof = ulm_opt_get(opts, no, "as-of");
-    if (asof && !ulm_parse_date(asof, strlen(asof), &as_of)) {
-        ulm_errorf("alerts", "--as-of: '%s' is not a date (YYYY-MM-DD)", asof);
+    if (!ulm_churn_as_of("alerts", ulm_opt_get(opts, no, "as-of"), &ev, &as_of)) {
         rc = ULM_EXIT_USAGE;
         goto done;
-    }
-    if (!asof) {
-        for (size_t i = 0; i < ev.n; i++)
-            if (ev.time[i] > as_of) as_of = ev.time[i];
-        as_of = ev.n ? (as_of >= 0 ? as_of / 86400 + 1 : -((-as_of) / 86400)) * 86400 : 0;
     }
     if ((s = read_state(state_path, &before, &d)) != ULM_OK) {
         ulm_errorf("alerts", "%s: %s", state_path, d.message);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "campaign_offers.h"
+#include "churn_store.h"
 #include "cli.h"
 #include "commands.h"
 #include "profile_run.h"
@@ -98,21 +99,11 @@ static int cmd_plan(int argc, char **argv) {
         ulm_errorf("campaign", "%s has no churn model trained from an event log (ulm train --churn)", model_path);
         goto done;
     }
-    if ((s = ulm_store_read(store, &ev, &d)) != ULM_OK) {
-        ulm_errorf("campaign", "%s: %s: %s", store, ulm_status_name(s), d.message);
-        goto done;
-    }
+    if (!ulm_store_load("campaign", store, &ev)) goto done;
     int64_t as_of = INT64_MIN;
-    const char *asof = ulm_opt_get(opts, no, "as-of");
-    if (asof && !ulm_parse_date(asof, strlen(asof), &as_of)) {
-        ulm_errorf("campaign", "--as-of: '%s' is not a date (YYYY-MM-DD)", asof);
+    if (!ulm_churn_as_of("campaign", ulm_opt_get(opts, no, "as-of"), &ev, &as_of)) {
         rc = ULM_EXIT_USAGE;
         goto done;
-    }
-    if (!asof) {
-        for (size_t i = 0; i < ev.n; i++)
-            if (ev.time[i] > as_of) as_of = ev.time[i];
-        as_of = ev.n ? (as_of >= 0 ? as_of / 86400 + 1 : -((-as_of) / 86400)) * 86400 : 0;
     }
     if ((s = ulm_churn_rows_build(&ev, &as_of, 1, 0, &rows)) != ULM_OK) {
         ulm_errorf("campaign", "%s: %s", store, ulm_status_name(s));

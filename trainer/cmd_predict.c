@@ -157,16 +157,9 @@ int ulm_cmd_predict(int argc, char **argv) {
             goto done;
         }
         int64_t as_of = INT64_MIN;
-        const char *asof = ulm_opt_get(opts, no, "as-of");
-        if (asof && !ulm_parse_date(asof, strlen(asof), &as_of)) {
-            ulm_errorf("predict", "--as-of: '%s' is not a date (YYYY-MM-DD)", asof);
+        if (!ulm_churn_as_of("predict", ulm_opt_get(opts, no, "as-of"), &ev, &as_of)) {
             rc = ULM_EXIT_USAGE;
             goto done;
-        }
-        if (!asof) {
-            for (size_t i = 0; i < ev.n; i++)
-                if (ev.time[i] > as_of) as_of = ev.time[i];
-            as_of = ev.n ? (as_of >= 0 ? as_of / 86400 + 1 : -((-as_of) / 86400)) * 86400 : 0;
         }
         if ((s = ulm_churn_rows_build(&ev, &as_of, 1, 0, &rows)) != ULM_OK) {
             ulm_errorf("predict", "%s", ulm_status_str(s));

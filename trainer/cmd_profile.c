@@ -42,12 +42,8 @@ int ulm_cmd_profile(int argc, char **argv) {
     ulm_events_init(&ev);
     ulm_diag d;
     memset(&d, 0, sizeof d);
-    ulm_status s = ulm_store_read(a.pos[0], &ev, &d);
-    if (s != ULM_OK) {
-        ulm_errorf("profile", "%s: %s: %s", a.pos[0], ulm_status_name(s), d.message);
-        ulm_events_free(&ev);
-        return ULM_EXIT_FAIL;
-    }
+    ulm_status s = ULM_OK;
+    if (!ulm_store_load("profile", a.pos[0], &ev)) return ULM_EXIT_FAIL;
     double t1 = ulm_now();
     ulm_profiler *p = NULL;
     ulm_profile_set set = {0};

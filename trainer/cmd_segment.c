@@ -109,12 +109,8 @@ int ulm_cmd_segment(int argc, char **argv) {
     ulm_events_init(&ev);
     ulm_diag d;
     memset(&d, 0, sizeof d);
-    ulm_status s = ulm_store_read(a.pos[0], &ev, &d);
-    if (s != ULM_OK) {
-        ulm_errorf("segment", "%s: %s: %s", a.pos[0], ulm_status_name(s), d.message);
-        ulm_events_free(&ev);
-        return ULM_EXIT_FAIL;
-    }
+    ulm_status s = ULM_OK;
+    if (!ulm_store_load("segment", a.pos[0], &ev)) return ULM_EXIT_FAIL;
     ulm_model *m = NULL;
     ulm_profiler *own = NULL;
     const ulm_profiler *p = NULL;

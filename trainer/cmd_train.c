@@ -99,12 +99,8 @@ int ulm_cmd_train(int argc, char **argv) {
     ulm_events_init(&ev);
     ulm_diag d;
     memset(&d, 0, sizeof d);
-    ulm_status s = ulm_store_read(a.pos[0], &ev, &d);
-    if (s != ULM_OK) {
-        ulm_errorf("train", "%s: %s: %s", a.pos[0], ulm_status_name(s), d.message);
-        ulm_events_free(&ev);
-        return ULM_EXIT_FAIL;
-    }
+    ulm_status s = ULM_OK;
+    if (!ulm_store_load("train", a.pos[0], &ev)) return ULM_EXIT_FAIL;
     uint8_t *deny = calloc((size_t)ev.items.n + 1, 1);
     int unknown = deny ? mark_denied(ulm_opt_get(opts, no, "deny"), false, &ev, deny) : -1;
     int unknown_f = deny ? mark_denied(ulm_opt_get(opts, no, "deny-file"), true, &ev, deny) : -1;

@@ -9,19 +9,6 @@
 #include "recs_data.h"
 #include "store.h"
 
-/* Sets diag's message (when diag is given) and returns status. */
-static ulm_status rfail(ulm_diag *diag, ulm_status status, const char *fmt, ...) {
-    if (diag) {
-        memset(diag, 0, sizeof *diag);
-        diag->status = status;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(diag->message, sizeof diag->message, fmt, ap);
-        va_end(ap);
-    }
-    return status;
-}
-
 /* Grows the triplet arrays to hold at least need entries. */
 static bool grow(uint32_t **u, uint32_t **it, float **w, int64_t **t, size_t *cap, size_t need) {
     if (need <= *cap) return true;
@@ -84,7 +71,7 @@ ulm_status ulm_recs_read_file(const char *path, ulm_dict *users, ulm_dict *items
     }
     if (cu < 0 || ci < 0) {
         free(buf);
-        return rfail(diag, ULM_ERR_PARSE, "%s:1: the header must name `user` and `item` columns", path);
+        return ulm_diag_set(diag, ULM_ERR_PARSE, NULL, 0, "%s:1: the header must name `user` and `item` columns", path);
     }
     size_t line_no = 1;
     for (char *p = nl ? nl + 1 : buf + len, *end = buf + len; p < end;) {
@@ -101,11 +88,11 @@ ulm_status ulm_recs_read_file(const char *path, ulm_dict *users, ulm_dict *items
         if (cw > need) need = cw;
         if (ct > need) need = ct;
         if (k <= need) {
-            s = rfail(diag, ULM_ERR_PARSE, "%s:%zu: expected %d fields, found %d", path, line_no, need + 1, k);
+            s = ulm_diag_set(diag, ULM_ERR_PARSE, NULL, 0, "%s:%zu: expected %d fields, found %d", path, line_no, need + 1, k);
             break;
         }
         if (fl[cu] == 0 || fl[ci] == 0) {
-            s = rfail(diag, ULM_ERR_PARSE, "%s:%zu: empty %s", path, line_no, fl[cu] == 0 ? "user" : "item");
+            s = ulm_diag_set(diag, ULM_ERR_PARSE, NULL, 0, "%s:%zu: empty %s", path, line_no, fl[cu] == 0 ? "user" : "item");
             break;
         }
         float wt = 1.0f;
@@ -118,7 +105,7 @@ ulm_status ulm_recs_read_file(const char *path, ulm_dict *users, ulm_dict *items
             char *q;
             double v = strtod(tmp, &q);
             if (q == tmp || *q || !isfinite(v) || v < 0) {
-                s = rfail(diag, ULM_ERR_PARSE, "%s:%zu: field weight: '%s' is not a finite number >= 0", path,
+                s = ulm_diag_set(diag, ULM_ERR_PARSE, NULL, 0, "%s:%zu: field weight: '%s' is not a finite number >= 0", path,
                                   line_no, tmp);
                 break;
             }
@@ -133,7 +120,7 @@ ulm_status ulm_recs_read_file(const char *path, ulm_dict *users, ulm_dict *items
             long long v = strtoll(tmp, &q, 10);
             if (q == tmp || *q || errno) {
                 if (!ulm_parse_date(tmp, strlen(tmp), &tm)) {
-                    s = rfail(diag, ULM_ERR_PARSE, "%s:%zu: field time: '%s' is neither Unix seconds nor YYYY-MM-DD",
+                    s = ulm_diag_set(diag, ULM_ERR_PARSE, NULL, 0, "%s:%zu: field time: '%s' is neither Unix seconds nor YYYY-MM-DD",
                                       path, line_no, tmp);
                     break;
                 }
@@ -170,7 +157,7 @@ ulm_status ulm_recs_read_file(const char *path, ulm_dict *users, ulm_dict *items
         (*n)++;
     }
     free(buf);
-    if (s == ULM_ERR_NOMEM) rfail(diag, s, "%s: out of memory", path);
+    if (s == ULM_ERR_NOMEM) ulm_diag_set(diag, s, NULL, 0, "%s: out of memory", path);
     if (s != ULM_OK) {
         free(*u), free(*it), free(*w), free(*t);
         *u = NULL, *it = NULL, *w = NULL, *t = NULL, *n = 0;
@@ -234,14 +221,14 @@ ulm_status ulm_recs_load_store(const char *store, const ulm_event_weights *w, co
         char *q;
         double frac = strtod(spec + 7, &q);
         if (q == spec + 7 || *q || !(frac > 0 && frac < 1))
-            s = rfail(diag, ULM_ERR_RANGE, "--split random:F needs 0 < F < 1 (got '%s')", spec + 7);
+            s = ulm_diag_set(diag, ULM_ERR_RANGE, NULL, 0, "--split random:F needs 0 < F < 1 (got '%s')", spec + 7);
         else
             s = ulm_imatrix_split_random(&all, frac, seed, &in->train, &in->test, diag);
         ulm_imatrix_free(&all);
     } else if (strncmp(spec, "time:", 5) == 0) {
         int64_t cut;
         if (!ulm_parse_date(spec + 5, strlen(spec + 5), &cut))
-            s = rfail(diag, ULM_ERR_RANGE, "--split time:DATE needs YYYY-MM-DD (got '%s')", spec + 5);
+            s = ulm_diag_set(diag, ULM_ERR_RANGE, NULL, 0, "--split time:DATE needs YYYY-MM-DD (got '%s')", spec + 5);
         else
             s = ulm_imatrix_split_time(&all, cut, &in->train, &in->test, diag);
         ulm_imatrix_free(&all);
@@ -250,19 +237,19 @@ ulm_status ulm_recs_load_store(const char *store, const ulm_event_weights *w, co
         ulm_imatrix_free(&all);
     } else {
         ulm_imatrix_free(&all);
-        return rfail(diag, ULM_ERR_RANGE, "unknown --split '%s' (random:F, time:YYYY-MM-DD or leave-last)", spec);
+        return ulm_diag_set(diag, ULM_ERR_RANGE, NULL, 0, "unknown --split '%s' (random:F, time:YYYY-MM-DD or leave-last)", spec);
     }
     if (s != ULM_OK) return s;
     uint32_t ni = in->ev.items.n;
     in->item_text = calloc((size_t)ni + 1, sizeof *in->item_text);
     in->item_text_len = calloc((size_t)ni + 1, sizeof *in->item_text_len);
-    if (!in->item_text || !in->item_text_len) return rfail(diag, ULM_ERR_NOMEM, "out of memory");
+    if (!in->item_text || !in->item_text_len) return ulm_diag_set(diag, ULM_ERR_NOMEM, NULL, 0, "out of memory");
     for (uint32_t i = 0; i < ni; i++) {
         uint32_t l;
         const char *txt = ulm_events_item_text(&in->ev, i, &l);
         if (!txt) continue;
         in->item_text[i] = malloc((size_t)l + 1);
-        if (!in->item_text[i]) return rfail(diag, ULM_ERR_NOMEM, "out of memory");
+        if (!in->item_text[i]) return ulm_diag_set(diag, ULM_ERR_NOMEM, NULL, 0, "out of memory");
         memcpy(in->item_text[i], txt, l);
         in->item_text[i][l] = 0;
         in->item_text_len[i] = l;

@@ -372,3 +372,14 @@ ulm_status ulm_store_read_ex(const char *path, ulm_events *ev, ulm_store_extra *
 ulm_status ulm_store_read(const char *path, ulm_events *ev, ulm_diag *diag) {
     return ulm_store_read_ex(path, ev, NULL, diag);
 }
+
+bool ulm_store_load(const char *cmd, const char *path, ulm_events *ev) {
+    ulm_diag d;
+    memset(&d, 0, sizeof d);
+    ulm_status s = ulm_store_read(path, ev, &d);
+    if (s == ULM_OK) return true;
+    ulm_errorf(cmd, "%s: %s: %s", path, ulm_status_name(s), d.message);
+    ulm_events_free(ev);
+    ulm_events_init(ev);
+    return false;
+}

@@ -22,6 +22,9 @@
  * against the event count and every index against its dictionary. On failure ev is left
  * empty (initialised) and diag names the section. */
 ulm_status ulm_store_read(const char *path, ulm_events *ev, ulm_diag *diag);
+/* Reads path into ev for command cmd; on failure prints "ulm CMD: PATH: STATUS: message" to stderr,
+ * leaves ev empty (still initialised) and returns false. */
+bool ulm_store_load(const char *cmd, const char *path, ulm_events *ev);
 /* Writes ev to path atomically. extra_meta is a NULL-terminated key,value,key,value list or NULL.
  * Each event's text is taken to be its item's text. */
 ulm_status ulm_store_write(const char *path, const ulm_events *ev, const char *const *extra_meta, ulm_diag *diag);
