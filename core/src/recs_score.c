@@ -22,17 +22,6 @@ ulm_recommend_opts ulm_recommend_opts_init(void) {
 
 const char *ulm_model_recs_algo(const ulm_model *m) { return m && m->recs ? algo_names[m->recs->algo] : "pop"; }
 
-/* Dot product with eight partial sums in a fixed order (the same in every build). */
-static inline float dot8(const float *a, const float *b, size_t n) {
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    size_t j = 0;
-    for (; j + 8 <= n; j += 8)
-        for (int l = 0; l < 8; l++) acc[l] += a[j + l] * b[j + l];
-    float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-    for (; j < n; j++) s += a[j] * b[j];
-    return s;
-}
-
 /* The scratch, carved into 4-byte-unit arrays. */
 typedef struct layout {
     uint32_t *hist;   /* [n_hist] sorted, unique, in range */
@@ -126,29 +115,6 @@ static float normalise(float *s, uint32_t n) {
     return mx;
 }
 
-/* Cholesky factor of the SPD f x f matrix a (lower triangle, in place). 0, or 1 if not SPD. */
-static int chol_factor(float *a, size_t n) {
-    for (size_t j = 0; j < n; j++) {
-        float d = a[j * n + j] - dot8(a + j * n, a + j * n, j);
-        if (!(d > 0) || !isfinite(d)) return 1;
-        d = sqrtf(d);
-        a[j * n + j] = d;
-        float inv = 1.0f / d;
-        for (size_t i = j + 1; i < n; i++) a[i * n + j] = (a[i * n + j] - dot8(a + i * n, a + j * n, j)) * inv;
-    }
-    return 0;
-}
-
-/* Solves L L^T x = b in place with the factor from chol_factor. */
-static void chol_solve(const float *a, float *b, size_t n) {
-    for (size_t i = 0; i < n; i++) b[i] = (b[i] - dot8(a + i * n, b, i)) / a[i * n + i];
-    for (size_t i = n; i-- > 0;) {
-        float s = b[i];
-        for (size_t l = i + 1; l < n; l++) s -= a[l * n + i] * b[l];
-        b[i] = s / a[i * n + i];
-    }
-}
-
 /* ALS fold-in (Hu, Koren & Volinsky 2008, eq. 4 for one user): A = G + sum (c-1) y y^T,
  * x = A^-1 sum c y, with c = 1 + alpha * r for every history item. Leaves A's Cholesky factor
  * in l->a for explanations; returns false (x = 0) when A is not positive definite. */
@@ -167,11 +133,11 @@ static bool als_fold_in(const ulm_model *m, const uint32_t *h, size_t nh, const 
         }
         for (size_t j = 0; j < f; j++) l->x[j] += c * y[j];
     }
-    if (chol_factor(l->a, f) != 0) {
+    if (ulm__chol_factor(l->a, f) != 0) {
         for (size_t j = 0; j < f; j++) l->x[j] = 0;
         return false;
     }
-    chol_solve(l->a, l->x, f);
+    ulm__chol_subst(l->a, l->x, f);
     return true;
 }
 
@@ -194,7 +160,7 @@ static void score_all(const ulm_model *m, const uint32_t *h, size_t nh, const la
             }
         }
         for (uint32_t j = 0; j < ni; j++)
-            l->s[j] = dot8(l->x, r->item_f + (size_t)j * f, f) + (r->bias ? r->bias[j] : 0.0f);
+            l->s[j] = ulm__dot8(l->x, r->item_f + (size_t)j * f, f) + (r->bias ? r->bias[j] : 0.0f);
         return;
     case ULM__RC_HYBRID: {
         add_neighbours(&r->nb, ni, h, nh, l->s);
@@ -219,9 +185,9 @@ static float contribution(const ulm_model *m, uint32_t hi, uint32_t j, size_t nh
     size_t f = r->factors;
     switch (r->algo) {
     case ULM__RC_ALS: /* c_h * y_j^T A^-1 y_h, with A^-1 y_j solved once per j into l->v */
-        return (1.0f + r->alpha * r->hist_weight) * dot8(l->v, r->item_f + (size_t)hi * f, f);
+        return (1.0f + r->alpha * r->hist_weight) * ulm__dot8(l->v, r->item_f + (size_t)hi * f, f);
     case ULM__RC_BPR:
-        return dot8(r->item_f + (size_t)hi * f, r->item_f + (size_t)j * f, f) / (float)nh;
+        return ulm__dot8(r->item_f + (size_t)hi * f, r->item_f + (size_t)j * f, f) / (float)nh;
     case ULM__RC_HYBRID: {
         bool cold = nh < r->cold_events;
         float wc = cold ? r->wc_cold : r->wc_warm, c = 0;
@@ -294,7 +260,7 @@ static void explain_item(const ulm_model *m, uint32_t j, const uint32_t *h, size
     if (r->algo == ULM__RC_ALS) {
         if (!als_ok) goto done;
         memcpy(l->v, r->item_f + (size_t)j * r->factors, r->factors * sizeof *l->v);
-        chol_solve(l->a, l->v, r->factors);
+        ulm__chol_subst(l->a, l->v, r->factors);
     }
     for (size_t q = 0; q < nh; q++) {
         float c = contribution(m, h[q], j, nh, l, na, nbn);

@@ -61,4 +61,23 @@ enum {
 /* Sorts idx[0..n) by score[idx] descending, ties by lower index; tmp holds n entries. */
 void ulm__rank_by_score(uint32_t *idx, size_t n, const float *score, uint32_t *tmp);
 
+/* Dot product with eight independent partial sums, added in a fixed order: vectorisable without
+ * -ffast-math, and the same result in every build (native, Emscripten, WASI) and for the trainer's
+ * and the bundle's scorers alike. */
+static inline float ulm__dot8(const float *a, const float *b, size_t n) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int l = 0; l < 8; l++) acc[l] += a[j + l] * b[j + l];
+    float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (; j < n; j++) s += a[j] * b[j];
+    return s;
+}
+
+/* Cholesky factor of the SPD n x n row-major matrix a, lower triangle in place: 0, or 1 when a is
+ * not (numerically) positive definite. */
+int ulm__chol_factor(float *a, size_t n);
+/* Solves L L^T x = b in place with a factor from ulm__chol_factor. */
+void ulm__chol_subst(const float *a, float *b, size_t n);
+
 #endif

@@ -77,7 +77,7 @@ static void solve_cg(const als_half *h, size_t a, size_t b, float *x, float *r, 
         ulm__axpy(r, c - (c - 1.0f) * dot16(yi, x, f), yi, f);
     }
     memcpy(p, r, f * sizeof *p);
-    float rs_old = ulm__dot(r, r, f);
+    float rs_old = ulm__dot8(r, r, f);
     if (rs_old < 1e-20f) return;
     for (unsigned it = 0; it < h->cg_steps; it++) {
         gemv_sym(h->gram, p, ap, f);
@@ -86,12 +86,12 @@ static void solve_cg(const als_half *h, size_t a, size_t b, float *x, float *r, 
             float c1 = h->alpha * h->data[k];
             ulm__axpy(ap, c1 * dot16(yi, p, f), yi, f);
         }
-        float pap = ulm__dot(p, ap, f);
+        float pap = ulm__dot8(p, ap, f);
         if (!(pap > 0)) return;
         float step = rs_old / pap;
         ulm__axpy(x, step, p, f);
         ulm__axpy(r, -step, ap, f);
-        float rs_new = ulm__dot(r, r, f);
+        float rs_new = ulm__dot8(r, r, f);
         if (rs_new < 1e-20f) return;
         float beta = rs_new / rs_old;
         for (uint32_t l = 0; l < f; l++) p[l] = r[l] + beta * p[l];

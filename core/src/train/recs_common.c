@@ -144,20 +144,8 @@ void ulm__heap_sort(float *hs, uint32_t *hi, uint32_t n) {
 }
 
 int ulm__chol_solve(float *a, float *b, size_t n) {
-    for (size_t j = 0; j < n; j++) {
-        float d = a[j * n + j] - ulm__dot(a + j * n, a + j * n, j);
-        if (!(d > 0)) return 1;
-        d = sqrtf(d);
-        a[j * n + j] = d;
-        float inv = 1.0f / d;
-        for (size_t i = j + 1; i < n; i++) a[i * n + j] = (a[i * n + j] - ulm__dot(a + i * n, a + j * n, j)) * inv;
-    }
-    for (size_t i = 0; i < n; i++) b[i] = (b[i] - ulm__dot(a + i * n, b, i)) / a[i * n + i];
-    for (size_t i = n; i-- > 0;) {
-        float s = b[i];
-        for (size_t l = i + 1; l < n; l++) s -= a[l * n + i] * b[l];
-        b[i] = s / a[i * n + i];
-    }
+    if (ulm__chol_factor(a, n) != 0) return 1;
+    ulm__chol_subst(a, b, n);
     return 0;
 }
 
@@ -353,7 +341,7 @@ ulm_status ulm_rec_score(const ulm_rec_model *m, uint32_t user, const uint32_t *
             x = scratch;
         }
         for (uint32_t j = 0; j < ni; j++)
-            scores[j] = ulm__dot(x, m->item_f + (size_t)j * f, f) + (m->item_bias ? m->item_bias[j] : 0.0f);
+            scores[j] = ulm__dot8(x, m->item_f + (size_t)j * f, f) + (m->item_bias ? m->item_bias[j] : 0.0f);
         return ULM_OK;
     }
     case ULM_REC_HYBRID: {

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../ulm_impl.h"
 #include "ulm/ulm_rectrain.h"
 
 /* splitmix64: a seeded stream per (seed, stream) so results do not depend on thread scheduling. */
@@ -22,17 +23,6 @@ static inline uint64_t ulm__rng_seed(uint64_t seed, uint64_t stream) {
 /* Uniform float in [0, 1). */
 static inline float ulm__rng_unit(uint64_t *s) { return (float)(ulm__rng_next(s) >> 40) * (1.0f / 16777216.0f); }
 
-/* Dot product with eight independent partial sums (vectorisable without -ffast-math; the
- * summation order is fixed, so results do not depend on the build's vector width). */
-static inline float ulm__dot(const float *a, const float *b, size_t n) {
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    size_t j = 0;
-    for (; j + 8 <= n; j += 8)
-        for (int l = 0; l < 8; l++) acc[l] += a[j + l] * b[j + l];
-    float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-    for (; j < n; j++) s += a[j] * b[j];
-    return s;
-}
 /* y += a * x. */
 static inline void ulm__axpy(float *y, float a, const float *x, size_t n) {
     for (size_t j = 0; j < n; j++) y[j] += a * x[j];
