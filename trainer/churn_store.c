@@ -7,6 +7,7 @@
 #include "churn_pool.h"
 #include "churn_store.h"
 #include "civil.h"
+#include "ulm/ulm_churn_model.h"
 
 void ulm_churn_job_init(ulm_churn_job *j) {
     memset(j, 0, sizeof *j);
@@ -335,4 +336,25 @@ bool ulm_churn_as_of(const char *cmd, const char *value, const ulm_events *ev, i
         if (ev->time[i] > last) last = ev->time[i];
     *as_of = ev->n ? (last >= 0 ? last / 86400 + 1 : -((-last) / 86400)) * 86400 : 0;
     return true;
+}
+
+ulm_model *ulm_churn_model_open(const char *cmd, const char *path) {
+    char *bytes = NULL;
+    size_t len = 0;
+    ulm_model *m = NULL;
+    ulm_diag d;
+    memset(&d, 0, sizeof d);
+    ulm_status s = ulm_file_read(path, false, &bytes, &len, &d);
+    if (s == ULM_OK) s = ulm_model_load(bytes, len, NULL, &m, &d);
+    free(bytes);
+    if (s != ULM_OK) {
+        ulm_errorf(cmd, "%s: %s: %s", path, ulm_status_name(s), d.message);
+        return NULL;
+    }
+    if (!ulm_model_churn(m) || ulm_model_churn_set(m) != ULM_CHURN_SET_CUSTOMER) {
+        ulm_errorf(cmd, "%s has no churn model trained from an event log (ulm train --churn)", path);
+        ulm_model_free(m);
+        return NULL;
+    }
+    return m;
 }

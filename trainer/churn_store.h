@@ -75,4 +75,8 @@ ulm_status ulm_churn_rows_csv(const char *path, const ulm_events *ev, const ulm_
  * start of the day after the last event. Prints an error naming cmd and returns false on a bad date. */
 bool ulm_churn_as_of(const char *cmd, const char *value, const ulm_events *ev, int64_t *as_of);
 
+/* Loads the bundle at path for command cmd, which must carry a churn model trained from an event
+ * log (customer features); prints why not and returns NULL otherwise. Free with ulm_model_free. */
+ulm_model *ulm_churn_model_open(const char *cmd, const char *path);
+
 #endif

@@ -109,8 +109,6 @@ int ulm_cmd_alerts(int argc, char **argv) {
     ulm_diag d;
     memset(&d, 0, sizeof d);
     int rc = ULM_EXIT_FAIL;
-    char *bytes = NULL;
-    size_t len = 0;
     ulm_model *m = NULL;
     ulm_events ev;
     ulm_events_init(&ev);
@@ -122,17 +120,8 @@ int ulm_cmd_alerts(int argc, char **argv) {
     alert *al = NULL;
     float *scratch = NULL;
     ulm_sb batch = {0}, st = {0};
-    ulm_status s = ulm_file_read(model_path, false, &bytes, &len, &d);
-    if (s == ULM_OK) s = ulm_model_load(bytes, len, NULL, &m, &d);
-    free(bytes);
-    if (s != ULM_OK) {
-        ulm_errorf("alerts", "%s: %s: %s", model_path, ulm_status_name(s), d.message);
-        goto done;
-    }
-    if (!ulm_model_churn(m) || ulm_model_churn_set(m) != ULM_CHURN_SET_CUSTOMER) {
-        ulm_errorf("alerts", "%s has no churn model trained from an event log (ulm train --churn)", model_path);
-        goto done;
-    }
+    ulm_status s = ULM_OK;
+    if (!(m = ulm_churn_model_open("alerts", model_path))) goto done;
     if (!ulm_store_load("alerts", store, &ev)) goto done;
     int64_t as_of = INT64_MIN;
     if (!ulm_churn_as_of("alerts", ulm_opt_get(opts, no, "as-of"), &ev, &as_of)) {

@@ -86,6 +86,25 @@ void ulm__partition_rows(const size_t *indptr, uint32_t n_rows, size_t base, uns
 /* True when (s1, i1) ranks above (s2, i2). */
 static inline int better(float s1, uint32_t i1, float s2, uint32_t i2) { return s1 > s2 || (s1 == s2 && i1 < i2); }
 
+/* Puts (s, i) at the root of the min-heap hs/hi[0..size) and moves it down to its place (the
+ * weakest entry stays at the root). */
+static void sift_down(float *hs, uint32_t *hi, uint32_t size, float s, uint32_t i) {
+    uint32_t c = 0;
+    for (;;) {
+        uint32_t l = 2 * c + 1, r = l + 1, w = c;
+        float ws = s;
+        uint32_t wi = i;
+        if (l < size && better(ws, wi, hs[l], hi[l])) { w = l; ws = hs[l]; wi = hi[l]; }
+        if (r < size && better(ws, wi, hs[r], hi[r])) w = r;
+        if (w == c) break;
+        hs[c] = hs[w];
+        hi[c] = hi[w];
+        c = w;
+    }
+    hs[c] = s;
+    hi[c] = i;
+}
+
 uint32_t ulm__heap_push(float *hs, uint32_t *hi, uint32_t size, uint32_t k, float s, uint32_t i) {
     if (k == 0) return 0;
     if (size < k) {
@@ -102,20 +121,7 @@ uint32_t ulm__heap_push(float *hs, uint32_t *hi, uint32_t size, uint32_t k, floa
         return size;
     }
     if (!better(s, i, hs[0], hi[0])) return size;
-    uint32_t c = 0;
-    for (;;) {
-        uint32_t l = 2 * c + 1, r = l + 1, w = c;
-        float ws = s;
-        uint32_t wi = i;
-        if (l < size && better(ws, wi, hs[l], hi[l])) { w = l; ws = hs[l]; wi = hi[l]; }
-        if (r < size && better(ws, wi, hs[r], hi[r])) w = r;
-        if (w == c) break;
-        hs[c] = hs[w];
-        hi[c] = hi[w];
-        c = w;
-    }
-    hs[c] = s;
-    hi[c] = i;
+    sift_down(hs, hi, size, s, i);
     return size;
 }
 
@@ -126,20 +132,7 @@ void ulm__heap_sort(float *hs, uint32_t *hi, uint32_t n) {
         uint32_t i = hi[end - 1];
         hs[end - 1] = hs[0];
         hi[end - 1] = hi[0];
-        uint32_t size = end - 1, c = 0;
-        for (;;) {
-            uint32_t l = 2 * c + 1, r = l + 1, w = c;
-            float ws = s;
-            uint32_t wi = i;
-            if (l < size && better(ws, wi, hs[l], hi[l])) { w = l; ws = hs[l]; wi = hi[l]; }
-            if (r < size && better(ws, wi, hs[r], hi[r])) w = r;
-            if (w == c) break;
-            hs[c] = hs[w];
-            hi[c] = hi[w];
-            c = w;
-        }
-        hs[c] = s;
-        hi[c] = i;
+        sift_down(hs, hi, end - 1, s, i);
     }
 }
 
