@@ -111,6 +111,13 @@ int ulm_cmd_dashboard(int argc, char **argv) {
     ulm_sb data = {0}, js = {0}, stages = {0};
     ulm_status s;
     const char *f;
+    char index[4200];
+    snprintf(index, sizeof index, "%.4096s/index.html", assets);
+    if (access(index, R_OK) != 0) {
+        ulm_errorf("dashboard", "%s: no index.html (the dashboard page: build it with ./run build or pass --assets)",
+                   assets);
+        goto done;
+    }
     if ((f = ulm_opt_get(opts, no, "recs-eval")) && ulm_dash_read_recs_eval(f, &recs, &d) != ULM_OK) goto fail;
     if ((f = ulm_opt_get(opts, no, "campaign")) && ulm_dash_read_campaign(f, &camp, &d) != ULM_OK) goto fail;
     if ((f = ulm_opt_get(opts, no, "previous")) && ulm_dash_prev_read(f, &prev, &d) != ULM_OK) goto fail;
