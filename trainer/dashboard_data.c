@@ -300,7 +300,8 @@ ulm_status ulm_dash_build(const ulm_dash_in *in, const ulm_dash_prev *prev, ulm_
         for (size_t i = 0; i < set.n; i++) at_risk += set.pr[i].stage == ULM_STAGE_AT_RISK;
     }
     ulm_sb_printf(&body, ",\"stage_flow\":");
-    flow_part(&body, in, prev, ustage);
+    if (fitted) flow_part(&body, in, prev, ustage);
+    else ulm_sb_printf(&body, "null"); /* no stages without a profiler */
     ulm_sb_printf(&body, ",\"recs\":");
     if (in->recs_eval) ulm_sb_printf(&body, "{\"live\":%s%s%s,\"results\":%s}",
                                      ulm_model_meta(in->model, "model.recs") ? "\"" : "",
