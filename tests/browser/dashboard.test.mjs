@@ -159,7 +159,7 @@ describe('dashboard edge cases', () => {
   });
 
   for (const [version, word] of [[0, 'older'], [2, 'newer']]) {
-    test(`a folder with data version ${version} says it comes from an ${word} run`, async () => {
+    test(`a folder with data version ${version} says it comes from ${word === 'older' ? 'an older run' : 'a newer ulm'}`, async () => {
       const copy = join(dir, `v${version}`);
       cpSync(out.run.dir, copy, { recursive: true });
       const d = { ...out.run.data, version };
