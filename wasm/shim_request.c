@@ -35,16 +35,6 @@ static cJSON *error_response(ulm_status s, const char *msg) {
     return r;
 }
 
-/* Adds a string that is not NUL-terminated. */
-static void add_slice(cJSON *obj, const char *key, const char *s, uint32_t len) {
-    char *z = malloc((size_t)len + 1);
-    if (!z) return;
-    memcpy(z, s, len);
-    z[len] = 0;
-    cJSON_AddStringToObject(obj, key, z);
-    free(z);
-}
-
 /* {"op":"info"}: sizes and every metadata pair. */
 static cJSON *info(const ulm_model *m) {
     cJSON *r = cJSON_CreateObject();
@@ -111,10 +101,10 @@ static cJSON *recommend(const ulm_model *m, const cJSON *req) {
                 cJSON *o = cJSON_CreateObject();
                 uint32_t len;
                 const char *id = ulm_model_item_id(m, items[i], &len);
-                add_slice(o, "item", id, len);
+                ulm_json_add_slice(o, "item", id, len);
                 cJSON_AddNumberToObject(o, "score", (double)scores[i]);
                 const char *name = ulm_model_item_name(m, items[i], &len);
-                if (name && len) add_slice(o, "name", name, len);
+                if (name && len) ulm_json_add_slice(o, "name", name, len);
                 cJSON_AddItemToArray(arr, o);
             }
             cJSON_AddNumberToObject(r, "unknown_items", unknown);

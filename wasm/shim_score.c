@@ -27,8 +27,7 @@ static cJSON *fail(ulm_status s, ulm_status *status, char *msg, size_t cap, cons
     return NULL;
 }
 
-/* Adds a string that is not NUL-terminated. */
-static void add_slice(cJSON *o, const char *key, const char *s, uint32_t len) {
+void ulm_json_add_slice(cJSON *o, const char *key, const char *s, uint32_t len) {
     char *z = malloc((size_t)len + 1);
     if (!z) return;
     memcpy(z, s, len);
@@ -60,106 +59,72 @@ static const char *id_of(const cJSON *j, char *buf, size_t cap) {
 /* Everything the request owns while it is scored. */
 typedef struct req_mem {
     ulm_score_event *ev;
-    char (*ids)[32];   /* numeric item ids and orders printed */
+    char (*ids)[32];        /* numeric item ids and orders printed */
+    const char **order_str; /* order keys, numbered by first appearance */
     uint8_t *allow;
     uint32_t *cats;
     void *work;
 } req_mem;
 
 static void req_free(req_mem *r) {
-    free(r->ev), free(r->ids), free(r->allow), free(r->cats), free(r->work);
+    free(r->ev), free(r->ids), free(r->order_str), free(r->allow), free(r->cats), free(r->work);
 }
 
+#define BAD(...) return snprintf(msg, cap, __VA_ARGS__), -1
+
 /* Parses the history and queries into r->ev; returns the count or -1 (message in msg). */
-static long parse_events(const ulm_model *m, const cJSON *req, req_mem *r, int64_t *latest, char *msg, size_t cap) {
+static long parse_events(const cJSON *req, req_mem *r, int64_t *latest, char *msg, size_t cap) {
     const cJSON *hist = cJSON_GetObjectItemCaseSensitive(req, "history");
     const cJSON *qs = cJSON_GetObjectItemCaseSensitive(req, "queries");
     if ((hist && !cJSON_IsArray(hist) && !cJSON_IsNull(hist)) || (qs && !cJSON_IsArray(qs) && !cJSON_IsNull(qs)))
-        return snprintf(msg, cap, "\"history\" and \"queries\" must be arrays"), -1;
-    size_t nh = cJSON_IsArray(hist) ? (size_t)cJSON_GetArraySize(hist) : 0;
-    size_t nq = cJSON_IsArray(qs) ? (size_t)cJSON_GetArraySize(qs) : 0;
+        BAD("\"history\" and \"queries\" must be arrays");
+    size_t nh = (size_t)cJSON_GetArraySize(hist), nq = (size_t)cJSON_GetArraySize(qs), n = 0, n_orders = 0;
     r->ev = calloc(nh + nq + 1, sizeof *r->ev);
     r->ids = calloc(2 * (nh + 1), sizeof *r->ids);
-    if (!r->ev || !r->ids) return snprintf(msg, cap, "out of memory"), -1;
-    /* order keys: their strings, numbered by first appearance */
-    size_t n = 0, n_orders = 0;
-    const char **order_str = calloc(nh + 1, sizeof *order_str);
-    if (!order_str) return snprintf(msg, cap, "out of memory"), -1;
+    r->order_str = calloc(nh + 1, sizeof *r->order_str);
+    if (!r->ev || !r->ids || !r->order_str) BAD("out of memory");
     *latest = INT64_MIN;
     const cJSON *e;
     cJSON_ArrayForEach(e, hist) {
         ulm_score_event *v = &r->ev[n];
-        if (!cJSON_IsObject(e)) {
-            free(order_str);
-            return snprintf(msg, cap, "history[%zu] must be an object", n), -1;
-        }
         const cJSON *jt = cJSON_GetObjectItemCaseSensitive(e, "type"), *jtime = cJSON_GetObjectItemCaseSensitive(e, "time");
         const cJSON *ji = cJSON_GetObjectItemCaseSensitive(e, "item"), *jp = cJSON_GetObjectItemCaseSensitive(e, "price");
         const cJSON *jq = cJSON_GetObjectItemCaseSensitive(e, "qty"), *jo = cJSON_GetObjectItemCaseSensitive(e, "order");
         const cJSON *jquery = cJSON_GetObjectItemCaseSensitive(e, "query");
-        v->type = ULM_EV_PURCHASE;
-        if (cJSON_IsString(jt)) {
-            v->type = ULM_EV__COUNT;
-            for (uint32_t t = 0; t < ULM_EV__COUNT; t++)
-                if (!strcmp(jt->valuestring, type_names[t])) v->type = t;
-        } else if (cJSON_IsNumber(jt)) {
-            v->type = jt->valuedouble >= 0 && jt->valuedouble < ULM_EV__COUNT ? (uint32_t)jt->valuedouble : ULM_EV__COUNT;
-        }
-        if (v->type >= ULM_EV__COUNT || (jt && !cJSON_IsString(jt) && !cJSON_IsNumber(jt))) {
-            free(order_str);
-            return snprintf(msg, cap, "history[%zu].type must be view, cart, purchase, return or search", n), -1;
-        }
-        if (!cJSON_IsNumber(jtime) || !(fabs(jtime->valuedouble) < 9e15)) {
-            free(order_str);
-            return snprintf(msg, cap, "history[%zu].time must be Unix seconds", n), -1;
-        }
+        v->type = jt ? ULM_EV__COUNT : ULM_EV_PURCHASE;
+        for (uint32_t t = 0; t < ULM_EV__COUNT; t++)
+            if (cJSON_IsString(jt) ? !strcmp(jt->valuestring, type_names[t]) : cJSON_IsNumber(jt) && jt->valuedouble == t)
+                v->type = t;
+        if (!cJSON_IsObject(e) || v->type >= ULM_EV__COUNT || !cJSON_IsNumber(jtime) || !(fabs(jtime->valuedouble) < 9e15) ||
+            (jp && !cJSON_IsNumber(jp) && !cJSON_IsNull(jp)) || (jq && !cJSON_IsNumber(jq) && !cJSON_IsNull(jq)))
+            BAD("history[%zu] needs type view, cart, purchase, return or search, time in Unix seconds, numbers as "
+                "price and qty", n);
         v->time = (int64_t)floor(jtime->valuedouble);
         if (v->time > *latest) *latest = v->time;
         v->price = cJSON_IsNumber(jp) ? jp->valuedouble : NAN;
         v->qty = cJSON_IsNumber(jq) ? (float)jq->valuedouble : 1.0f;
-        if ((jp && !cJSON_IsNumber(jp) && !cJSON_IsNull(jp)) || (jq && !cJSON_IsNumber(jq) && !cJSON_IsNull(jq))) {
-            free(order_str);
-            return snprintf(msg, cap, "history[%zu].price and .qty must be numbers", n), -1;
-        }
-        if (ji && !cJSON_IsNull(ji)) {
-            const char *id = id_of(ji, r->ids[2 * n], sizeof r->ids[0]);
-            if (!id) {
-                free(order_str);
-                return snprintf(msg, cap, "history[%zu].item must be a string", n), -1;
-            }
-            v->item = id;
-            v->item_len = (uint32_t)strlen(id);
-        }
         v->order = ULM_NONE;
-        if (jo && !cJSON_IsNull(jo)) {
-            const char *o = id_of(jo, r->ids[2 * n + 1], sizeof r->ids[0]);
-            if (!o) {
-                free(order_str);
-                return snprintf(msg, cap, "history[%zu].order must be a string or a number", n), -1;
-            }
+        const char *id = cJSON_IsNull(ji) ? NULL : id_of(ji, r->ids[2 * n], sizeof r->ids[0]);
+        const char *o = cJSON_IsNull(jo) ? NULL : id_of(jo, r->ids[2 * n + 1], sizeof r->ids[0]);
+        if ((ji && !cJSON_IsNull(ji) && !id) || (jo && !cJSON_IsNull(jo) && !o))
+            BAD("history[%zu].item and .order must be strings or numbers", n);
+        if (id) v->item = id, v->item_len = (uint32_t)strlen(id);
+        if (o) {
             size_t k = 0;
-            while (k < n_orders && strcmp(order_str[k], o)) k++;
-            if (k == n_orders) order_str[n_orders++] = o;
+            while (k < n_orders && strcmp(r->order_str[k], o)) k++;
+            if (k == n_orders) r->order_str[n_orders++] = o;
             v->order = (uint32_t)k;
         }
-        if (cJSON_IsString(jquery)) {
-            v->query = jquery->valuestring;
-            v->query_len = (uint32_t)strlen(jquery->valuestring);
-        }
+        if (cJSON_IsString(jquery)) v->query = jquery->valuestring, v->query_len = (uint32_t)strlen(jquery->valuestring);
         n++;
     }
-    free(order_str);
     const cJSON *q;
     cJSON_ArrayForEach(q, qs) {
-        if (!cJSON_IsString(q)) return snprintf(msg, cap, "\"queries\" must be strings"), -1;
+        if (!cJSON_IsString(q)) BAD("\"queries\" must be strings");
         ulm_score_event *v = &r->ev[n++];
-        v->type = ULM_EV_SEARCH;
-        v->price = NAN;
-        v->qty = 1;
-        v->order = ULM_NONE;
-        v->query = q->valuestring;
-        v->query_len = (uint32_t)strlen(q->valuestring);
-        v->time = INT64_MIN; /* set to now - 1 once now is known */
+        *v = (ulm_score_event){.time = INT64_MIN, .price = NAN, .qty = 1, .order = ULM_NONE, .type = ULM_EV_SEARCH,
+                               .query = q->valuestring, .query_len = (uint32_t)strlen(q->valuestring)};
+        /* time: now - 1, once now is known */
     }
     return (long)n;
 }
@@ -177,7 +142,7 @@ cJSON *ulm_score_json(const ulm_model *m, const cJSON *req, ulm_status *status, 
     o.reasons = (uint32_t)reasons;
     req_mem r = {0};
     int64_t latest;
-    long n = parse_events(m, req, &r, &latest, msg, cap);
+    long n = parse_events(req, &r, &latest, msg, cap);
     if (n < 0) {
         req_free(&r);
         *status = ULM_ERR_MISUSE;
@@ -260,10 +225,10 @@ cJSON *ulm_score_json(const ulm_model *m, const cJSON *req, ulm_status *status, 
     for (uint32_t i = 0; i < res.n_items; i++) {
         cJSON *it = cJSON_CreateObject();
         const char *item = ulm_model_item_id(m, res.items[i], &len);
-        add_slice(it, "item", item, len);
+        ulm_json_add_slice(it, "item", item, len);
         cJSON_AddNumberToObject(it, "score", (double)res.scores[i]);
         const char *name = ulm_model_item_name(m, res.items[i], &len);
-        if (name && len) add_slice(it, "name", name, len);
+        if (name && len) ulm_json_add_slice(it, "name", name, len);
         cJSON *because = NULL;
         for (uint32_t j = 0; j < res.explain && res.because[i * res.explain + j] != ULM_NONE; j++) {
             if (!because) because = cJSON_AddArrayToObject(it, "because");
@@ -286,7 +251,7 @@ cJSON *ulm_score_json(const ulm_model *m, const cJSON *req, ulm_status *status, 
             cJSON *w = cJSON_CreateObject();
             cJSON_AddNumberToObject(w, "feature", res.reasons[i].feature);
             const char *fname = ulm_model_churn_feature(m, res.reasons[i].feature, &len);
-            if (fname) add_slice(w, "name", fname, len);
+            if (fname) ulm_json_add_slice(w, "name", fname, len);
             cJSON_AddNumberToObject(w, "effect", (double)res.reasons[i].effect);
             cJSON_AddStringToObject(w, "text", res.reasons[i].text);
             cJSON_AddItemToArray(rs, w);
@@ -305,7 +270,7 @@ cJSON *ulm_score_json(const ulm_model *m, const cJSON *req, ulm_status *status, 
         if (res.segment >= 0) {
             cJSON_AddNumberToObject(c, "kmeans", res.segment);
             const char *d = ulm_profiler_segment_description(ulm_model_profiler(m), (uint32_t)res.segment, &len);
-            if (d) add_slice(c, "description", d, len);
+            if (d) ulm_json_add_slice(c, "description", d, len);
             else cJSON_AddNullToObject(c, "description");
         } else {
             cJSON_AddNullToObject(c, "kmeans");
@@ -317,7 +282,7 @@ cJSON *ulm_score_json(const ulm_model *m, const cJSON *req, ulm_status *status, 
     if (res.parts & ULM_SCORE_OFFER) {
         cJSON *c = cJSON_AddObjectToObject(out, "offer");
         const char *id = res.offer >= 0 ? ulm_model_offer_id(m, (uint32_t)res.offer, &len) : NULL;
-        if (id) add_slice(c, "offer", id, len);
+        if (id) ulm_json_add_slice(c, "offer", id, len);
         else cJSON_AddNullToObject(c, "offer");
         cJSON_AddBoolToObject(c, "control", res.control);
         if (id) add_num(c, "net", res.offer_net);

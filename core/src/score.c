@@ -111,22 +111,10 @@ size_t ulm_score_work_size(const ulm_model *m, const ulm_score_opts *o, const ul
     return l.total;
 }
 
-/* Stable bottom-up merge sort of idx[0..n) by ev[].time; tmp has n entries. */
-static void sort_by_time(uint32_t *idx, size_t n, const ulm_score_event *ev, uint32_t *tmp) {
-    uint32_t *src = idx, *dst = tmp;
-    for (size_t width = 1; width < n; width *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * width) {
-            size_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
-            size_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi) dst[k++] = ev[src[j]].time < ev[src[i]].time ? src[j++] : src[i++];
-            while (i < mid) dst[k++] = src[i++];
-            while (j < hi) dst[k++] = src[j++];
-        }
-        uint32_t *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != idx) memcpy(idx, src, n * sizeof *idx);
+/* a goes before b: the earlier event (the sort is stable: ties keep the caller's order). */
+static int earlier(const void *ctx, uint32_t a, uint32_t b) {
+    const ulm_score_event *ev = ctx;
+    return ev[a].time < ev[b].time;
 }
 
 /* Takes the next bytes of the work area. */
@@ -189,7 +177,7 @@ ulm_status ulm_score(const ulm_model *m, const ulm_score_event *ev, size_t n, co
 
     /* Customer-v1 features (churn and the spend-rate value): view, cart, purchase, return by time. */
     for (uint32_t i = 0; i < (uint32_t)n; i++) order[i] = i;
-    sort_by_time(order, n, ev, tmp);
+    ulm__merge_order(order, n, tmp, earlier, ev);
     size_t nc = 0;
     for (size_t j = 0; j < n; j++) {
         const ulm_score_event *e = &ev[order[j]];
