@@ -155,6 +155,16 @@ int ulm_cmd_train(int argc, char **argv) {
     ulm_churn_job cj;
     ulm_churn_job_init(&cj);
     const char *churn = ulm_opt_get(opts, no, "churn");
+    offers_extra ox = {0}; /* read before any training, so a bad offers file fails at once */
+    if (ulm_opt_get(opts, no, "offers") || ulm_opt_get(opts, no, "uplift-data")) {
+        int rc = offers_read(opts, no, churn != NULL, &ox.cfg);
+        if (rc) {
+            free(deny);
+            ulm_events_free(&ev);
+            return rc;
+        }
+        ox.have = true;
+    }
     if (churn || ulm_opt_get(opts, no, "cutoff") || ulm_opt_get(opts, no, "horizon")) {
         uint64_t th = 1;
         int rc = !churn ? (ulm_errorf("train", "--cutoff and --horizon need --churn ALGO"), ULM_EXIT_USAGE)
@@ -169,6 +179,7 @@ int ulm_cmd_train(int argc, char **argv) {
         }
         if (rc) {
             ulm_churn_job_free(&cj);
+            if (ox.have) ulm_campaign_cfg_free(&ox.cfg);
             free(deny);
             ulm_events_free(&ev);
             return rc;
@@ -176,16 +187,8 @@ int ulm_cmd_train(int argc, char **argv) {
         eo.extra = ulm_churn_job_sections;
         eo.extra_ctx = &cj;
     }
-    offers_extra ox = {.prev = eo.extra, .prev_ctx = eo.extra_ctx};
-    if (ulm_opt_get(opts, no, "offers") || ulm_opt_get(opts, no, "uplift-data")) {
-        int rc = offers_read(opts, no, churn != NULL, &ox.cfg);
-        if (rc) {
-            ulm_churn_job_free(&cj);
-            free(deny);
-            ulm_events_free(&ev);
-            return rc;
-        }
-        ox.have = true;
+    if (ox.have) { /* after the churn sections */
+        ox.prev = eo.extra, ox.prev_ctx = eo.extra_ctx;
         eo.extra = offers_sections;
         eo.extra_ctx = &ox;
     }

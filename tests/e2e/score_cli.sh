@@ -78,6 +78,28 @@ assert outs[-2]['offer']['offer'] is None and outs[-2]['stage'] is None, outs[-2
 assert len(seen) >= 3 and held >= 20, (seen, held)
 print('ok', len(outs), 'answers,', held, 'held out, offers', sorted(map(str, seen)))
 PY
+# --uplift-data: coupon10's uplift becomes the two-model estimate 9/10 - 4/10 = 0.5 in the bundle
+{ echo customer,offer,treated,retained
+  for i in 0 1 2 3 4 5 6 7 8 9; do echo "t$i,coupon10,1,$((i < 9))"; echo "c$i,coupon10,0,$((i < 4))"; done; } >"$d/up.csv"
+"$ULM" train "$d/s.store" --out "$d/u.ulm" --churn logreg --cutoff 2011-09-01 --horizon 90 --offers "$d/offers.json" \
+  --uplift-data "$d/up.csv" >/dev/null
+"$ULM" score "$d/u.ulm" --input "$d/in.jsonl" --k 0 --now 2011-10-01 >"$d/u.jsonl"
+$PY - "$d" <<'PY'
+import json, sys
+d = sys.argv[1]
+cfg = json.load(open(d + '/offers.json'))
+up = {o['id']: o['uplift'] for o in cfg['offers']}
+up['coupon10'] = 0.9 - 0.4
+n = 0
+for l in open(d + '/u.jsonl'):
+    o = json.loads(l)['offer']
+    if o['control']: continue
+    nets = [(o['pChurn'] * o['value'] * up[of['id']] - of['cost'], -i, of['id']) for i, of in enumerate(cfg['offers'])]
+    best = max(nets)
+    assert o['offer'] == (best[2] if best[0] > 0 else None), (o, best)
+    n += o['offer'] == 'coupon10'
+assert n > 100, n
+PY
 printf '{"history":[]}\n{"history":3}\n' >"$d/bad.jsonl"
 if "$ULM" score "$d/s.ulm" --input "$d/bad.jsonl" 2>"$d/err" >/dev/null; then fail "a bad line"; fi
 grep -q "bad.jsonl:2" "$d/err" || fail "the error names the line: $(cat "$d/err")"
