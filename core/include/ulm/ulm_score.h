@@ -128,7 +128,7 @@ ULM_API uint32_t ulm_model_offer_count(const ulm_model *m);
 ULM_API const ulm_nba_offer *ulm_model_offers(const ulm_model *m);
 /* Offer o's id (length in *len), or NULL. @since 0.5 */
 ULM_API const char *ulm_model_offer_id(const ulm_model *m, uint32_t o, uint32_t *len);
-/* Offer o's configured prior uplift and whether its uplift came from campaign data (1) or the prior (0). */
+/* Offer o's configured prior uplift and whether its uplift came from campaign data (1) or the prior (0). @since 0.5 */
 ULM_API double ulm_model_offer_prior(const ulm_model *m, uint32_t o, int *from_campaign);
 /* The control group: share of ids held out and the hash seed. @since 0.5 */
 ULM_API void ulm_model_offer_control(const ulm_model *m, double *share, uint64_t *seed);
