@@ -229,6 +229,8 @@ test('bad requests: UlmError or an error answer, never a crash', async () => {
   assert.throws(() => model.score({ k: 1.5 }), { code: 'ERR_MISUSE' });
   assert.throws(() => model.score({ categories: ['no such category'] }), { code: 'ERR_NOT_FOUND' });
   const cold = model.score({ history: [], now: NOW, k: 3 });
+  const { history, user } = bundles.als.requests[0];
+  assertSame(model.score({ history, user, asOf: AS_OF }), bundles.als.native[0], 'asOf is now');
   assert.equal(cold.items.length, 3);
   assert.equal(cold.offer.offer, null);
   model.close();

@@ -93,6 +93,8 @@ export interface ScoreRequest {
   reasons?: number;
   /** As-of time of churn, profile and repurchase cycles (default: now). */
   now?: number | Date | string;
+  /** The same as `now` (the name profile() and churn() use); `now` wins when both are given. */
+  asOf?: number | Date | string;
   /** Search terms, counted as searches one second before `now`. */
   queries?: Iterable<string>;
   /** Business rules as for recommend(). */

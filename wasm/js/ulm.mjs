@@ -722,8 +722,9 @@ class Model {
    * time): the as-of of churn, profile and repurchase cycles; queries: search terms; allow, categories,
    * notCategories: as for recommend(). k <= 0 gives no items; a huge k is clamped.
    */
-  score({ history = [], user, k = 10, explain = 3, reasons = 3, now, allow, categories, notCategories, queries } = {}) {
+  score({ history = [], user, k = 10, explain = 3, reasons = 3, now, asOf, allow, categories, notCategories, queries } = {}) {
     const h = this.#handle();
+    now ??= asOf;  // profile() and churn() call it asOf
     const rt = this.#rt;
     if (!Number.isInteger(k)) throw this.#rtError(ST_MISUSE, `k must be an integer, got ${k}`);
     for (const [name, v] of [['explain', explain], ['reasons', reasons]])
