@@ -25,6 +25,7 @@ static const command commands[] = {
     {"alerts", ulm_cmd_alerts, "customers whose churn risk crossed a threshold, optionally POSTed to a webhook"},
     {"campaign", ulm_cmd_campaign, "retention offers per customer under a budget with a control group; measured lift"},
     {"dashboard", ulm_cmd_dashboard, "the operations dashboard of a run: a static page with its data (data.json)"},
+    {"score", ulm_cmd_score, "one visitor history in: items, churn, CLV, segment, stage and offer out (as model.score)"},
     {"import", ulm_cmd_import, "convert an XGBoost JSON model into a bundle's churn model (ulm import xgboost)"},
     {"inspect", ulm_cmd_inspect, "list a bundle's or store's sections and metadata, verify checksums"},
     {"version", ulm_cmd_version, "print the version and the compute backends of this build"},
