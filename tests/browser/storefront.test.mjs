@@ -99,7 +99,7 @@ before(() => {
   fx = buildFixture();
   // The demo's bundle: item-kNN recommender, profiler and a churn model, so every row and panel has values.
   ulm('train', fx.store, '--out', fx.bundlePath, '--deny', DENY, '--recs', 'itemknn', '--churn', 'logreg',
-    '--cutoff', '2011-09-01', '--horizon', '90', '--no-user-table');
+    '--cutoff', '2011-09-01', '--horizon', '90', '--no-user-table', '--offers', join(ROOT, 'examples', 'offers.json'));
   fx.bytes = new Uint8Array(readFileSync(fx.bundlePath));
   mkdirSync(SHOTS, { recursive: true });
 });
@@ -199,7 +199,6 @@ describe('storefront with a good bundle', () => {
     const m = await loadModel(fx.bytes);
     const p = m.profile({ history: profile, asOf });
     const c = m.churn({ history: churn, asOf, reasons: 1 });
-    m.close();
     assert.ok(p.stage && p.segment >= 0 && p.clv > 0, `the visitor bought, so has a stage, segment and CLV: ${JSON.stringify(p)}`);
     assert.deepEqual(JSON.parse(shown.segment.value), { rfmSegment: p.rfmSegment, segment: p.segment });
     assert.ok(shown.segment.text.includes(p.segmentDescription) && shown.segment.text.includes(p.rfmSegment));
@@ -208,8 +207,12 @@ describe('storefront with a good bundle', () => {
     assert.deepEqual(JSON.parse(shown.churn.value), { probability: c.probability, reason: c.reasons[0].text });
     assert.ok(shown.churn.text.startsWith(`${(100 * c.probability).toFixed(1)}%`) && shown.churn.text.includes(c.reasons[0].text));
     assert.equal(JSON.parse(shown.clv.value), p.clv);
-    const offer = typeof m.score === 'function' ? null : 'no offer model';
-    if (offer) assert.equal(shown.offer.text, offer);
+    const r = m.score({ history: profile, asOf, k: 0 });
+    m.close();
+    assert.ok(r.offer, 'the bundle carries offers, so score() answers with one');
+    const want = r.offer.offer ?? (r.offer.control ? 'held out (control group)' : 'none worth its cost');
+    assert.equal(JSON.parse(shown.offer.value), want);
+    assert.equal(shown.offer.text, want);
     assert.deepEqual(problems, []);
     await page.screenshot({ path: join(SHOTS, 'storefront-desktop-know-panel.png'), fullPage: true });
   });

@@ -195,7 +195,7 @@ function renderKnow() {
     ...row('clv', 'Lifetime value (12 months)', part(p, 'lifetime-value', (x) => (x.clv == null ? 'not predicted: needs a purchase' : money.format(x.clv))),
       ok(p) ? p.clv : undefined),
     ...row('offer', 'Offer chosen on the device', k && k.offer === null ? note('no offer model') :
-      part(k?.offer, 'offer', (x) => x.offer ?? 'none'), ok(k?.offer) ? k.offer.offer : undefined),
+      part(k?.offer, 'offer', (x) => x.offer), ok(k?.offer) ? k.offer.offer : undefined),
     ...row('recs', 'Recommender', `${c.recs ?? 'unknown'} (${c.itemToItem ? 'personal' : 'popularity: the same order for everyone, minus what you already have'})`),
   );
   dl.dataset.asOf = k ? String(k.asOf) : '';

@@ -58,8 +58,11 @@ export function knowVisitor(model, events, asOf) {
   if (typeof model.score === 'function') {
     try {
       const r = model.score({ history: profile, asOf });
+      // r.offer is absent without offers in the bundle; { offer: null } means no offer is worth its cost,
+      // { offer: null, control: true } that this customer is held out as the control group.
       const o = r?.offer;
-      out.offer = { offer: o == null ? null : typeof o === 'object' ? (o.id ?? o.offer ?? JSON.stringify(o)) : String(o) };
+      out.offer = o === undefined ? { absent: true, error: 'no offers in it: ulm train --offers' }
+        : { offer: o.offer ?? (o.control ? 'held out (control group)' : 'none worth its cost'), net: o.net ?? null };
     } catch (e) { out.offer = failure(e); }
   }
   return out;
