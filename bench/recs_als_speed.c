@@ -1,6 +1,7 @@
 /* recs_als_speed.c: ulm's implicit ALS trainer timed alone (no evaluation), per iteration.
  *
- * usage: ulm_recs_als_speed FILE [factors=64] [iters=10] [threads=2] [reps=3]
+ * usage: ulm_recs_als_speed FILE [factors=64] [iters=10] [threads=2] [reps=3] [base]
+ *   base: the baseline x86-64 (SSE2) row loop even where the CPU has AVX2
  *   FILE: "user<TAB>item" lines after a header (bench/recs_split.py's train.tsv: every pair
  *   weight 1), or an `ulm synth` event log (CSV, .gz ok; view 1, cart 2, purchase 4, a return
  *   subtracts 4, searches skipped: ulm's default event weights).
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <zlib.h>
 
+#include "recs_impl.h"
 #include "ulm/ulm_dict.h"
 #include "ulm/ulm_rectrain.h"
 #include "ulm_native.h"
@@ -77,6 +79,7 @@ int main(int argc, char **argv) {
     uint32_t iters = argc > 3 ? (uint32_t)atoi(argv[3]) : 10;
     p.threads = argc > 4 ? (uint32_t)atoi(argv[4]) : 2;
     int reps = argc > 5 ? atoi(argv[5]) : 3;
+    bool base = argc > 6 && strcmp(argv[6], "base") == 0;
     if (p.factors == 0 || iters == 0 || p.threads == 0 || reps < 1) return fprintf(stderr, "bad arguments\n"), 2;
 
     gzFile gz = gzopen(argv[1], "rb");
@@ -126,8 +129,9 @@ int main(int argc, char **argv) {
     free(u), free(it), free(w);
     ulm_dict_free(&us), ulm_dict_free(&is);
     printf("{\"file\":\"%s\",\"rows\":%zu,\"users\":%u,\"items\":%u,\"nnz\":%zu,\"read_seconds\":%.2f,"
-           "\"matrix_seconds\":%.2f,\"factors\":%u,\"threads\":%u,\"iters\":%u}\n",
-           argv[1], n, m.n_users, m.n_items, m.nnz, read_s, build_s, p.factors, p.threads, iters);
+           "\"matrix_seconds\":%.2f,\"factors\":%u,\"threads\":%u,\"iters\":%u,\"row_loop\":\"%s\"}\n",
+           argv[1], n, m.n_users, m.n_items, m.nnz, read_s, build_s, p.factors, p.threads, iters,
+           base ? "baseline" : "best for this CPU");
     fflush(stdout);
 
     ulm_linalg la;
@@ -137,9 +141,12 @@ int main(int argc, char **argv) {
         double tw[2], tc[2];
         for (int pass = 0; pass < 2; pass++) {
             ulm_rec_model model;
+            memset(&model, 0, sizeof model);
             p.iters = pass ? 1 + iters : 1;
             double w0 = wall(), c0 = cpu();
-            if (ulm_rec_train(&m, &p, &la, &model, &d) != ULM_OK) return fprintf(stderr, "train: %s\n", d.message), 1;
+            ulm_status s = base ? ulm__train_als_isa(&m, &p, &la, &model, &d, false)
+                                : ulm_rec_train(&m, &p, &la, &model, &d);
+            if (s != ULM_OK) return fprintf(stderr, "train: %s\n", d.message), 1;
             tw[pass] = wall() - w0, tc[pass] = cpu() - c0;
             ulm_rec_model_free(&model);
         }

@@ -6,6 +6,7 @@
 
 #include "ulm/ulm.h"
 #include "ulm/ulm_rectrain.h"
+#include "train/recs_impl.h"
 #include "ulm_native.h"
 #include "ulm_test.h"
 
@@ -298,7 +299,8 @@ ULM_TEST(recs_als_normal_equations) {
 
 /* The CG kernels work on column blocks of 64 (AVX2), 32 and 8 plus single columns: factor
  * counts that use every block size still solve the normal equations (enough CG steps: exact up
- * to rounding, checked in double precision) and give the same bytes on 1 and 3 threads. */
+ * to rounding, checked in double precision) and give the same bytes on 1 and 3 threads and
+ * with the baseline or the AVX2 row loop. */
 ULM_TEST(recs_als_cg_block_sizes) {
     ulm_imatrix x;
     ASSERT_EQ_INT(planted(90, 50, 0.3, 0.05, 7, &x), 0);
@@ -314,6 +316,11 @@ ULM_TEST(recs_als_cg_block_sizes) {
         ASSERT_TRUE(als_item_residual(&x, &m1) < 2e-3);
         p.threads = 3;
         ASSERT_STATUS(ulm_rec_train(&x, &p, &nat3, &m3, NULL), ULM_OK);
+        ASSERT_TRUE(memcmp(m1.item_f, m3.item_f, (size_t)x.n_items * p.factors * sizeof(float)) == 0);
+        ASSERT_TRUE(memcmp(m1.user_f, m3.user_f, (size_t)x.n_users * p.factors * sizeof(float)) == 0);
+        ulm_rec_model_free(&m3);
+        /* The baseline (SSE2) row loop and the AVX2 one (where the CPU has it) agree bit for bit. */
+        ASSERT_STATUS(ulm__train_als_isa(&x, &p, &nat3, &m3, NULL, false), ULM_OK);
         ASSERT_TRUE(memcmp(m1.item_f, m3.item_f, (size_t)x.n_items * p.factors * sizeof(float)) == 0);
         ASSERT_TRUE(memcmp(m1.user_f, m3.user_f, (size_t)x.n_users * p.factors * sizeof(float)) == 0);
         ulm_rec_model_free(&m1), ulm_rec_model_free(&m3);

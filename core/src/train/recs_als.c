@@ -42,128 +42,6 @@ static inline float dot16(const float *a, const float *b, size_t n) {
     return s;
 }
 
-/* ---- per-row CG kernels ----------------------------------------------------------------------
- *
- * The hot loops run on 8-float vectors (GCC/Clang vector extensions: two SSE2 registers each in
- * the baseline x86-64 build, one AVX2 register in the AVX2 build of the row loop, picked once
- * per run on CPUs that have it; plain loops elsewhere). Every output element is summed in the
- * same order by every build (no FMA contraction: products round before the sums), so all
- * builds give the same bits. */
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__EMSCRIPTEN__)
-#define ALS_X86 1
-#else
-#define ALS_X86 0
-#endif
-#if defined(__GNUC__)
-#define ALS_INLINE static inline __attribute__((always_inline))
-typedef float als_v8 __attribute__((vector_size(32)));
-/* An unaligned load (a macro: a function returning a vector would warn about the AVX ABI). */
-#define ALS_LD(p) (__extension__({                                                                                     \
-    als_v8 v_;                                                                                                         \
-    memcpy(&v_, (p), sizeof v_);                                                                                       \
-    v_;                                                                                                                \
-}))
-/* acc[q] (q < NV, 8 floats each) = sum over the G rows then the factor rows, columns [c, c + 8 NV). */
-#define ALS_COMBO_COLS(NV)                                                                                             \
-    do {                                                                                                               \
-        als_v8 acc[NV];                                                                                                \
-        for (int q = 0; q < (NV); q++) acc[q] = (als_v8){0};                                                           \
-        for (uint32_t j = 0; j < f; j++) {                                                                             \
-            const float *row = g + (size_t)j * f + c;                                                                  \
-            als_v8 aj = (als_v8){0} + a[j];                                                                            \
-            for (int q = 0; q < (NV); q++) acc[q] += aj * ALS_LD(row + 8 * q);                                         \
-        }                                                                                                              \
-        for (size_t k = 0; k < n; k++) {                                                                               \
-            const float *row = y + (size_t)idx[k] * f + c;                                                             \
-            als_v8 sk = (als_v8){0} + s[k];                                                                            \
-            for (int q = 0; q < (NV); q++) acc[q] += sk * ALS_LD(row + 8 * q);                                         \
-        }                                                                                                              \
-        memcpy(out + c, acc, sizeof acc);                                                                              \
-    } while (0)
-#else
-#define ALS_INLINE static inline
-#endif
-
-/* out = G a + sum_k s_k y[idx_k] for the f x f symmetric G (G a as the sum of G's rows scaled by
- * a): per column block one pass over G's rows and the row's factor rows, accumulators in
- * registers (64 columns on AVX2, 32 on SSE2), out written once. */
-ALS_INLINE void combo(float *out, const float *g, const float *a, uint32_t f, const float *y, const uint32_t *idx,
-                      const float *s, size_t n, int wide) {
-    uint32_t c = 0;
-#if defined(__GNUC__)
-    if (wide)
-        for (; c + 64 <= f; c += 64) ALS_COMBO_COLS(8);
-    for (; c + 32 <= f; c += 32) ALS_COMBO_COLS(4);
-    for (; c + 8 <= f; c += 8) ALS_COMBO_COLS(1);
-#endif
-    for (; c < f; c++) {
-        float acc = 0;
-        for (uint32_t j = 0; j < f; j++) acc += a[j] * g[(size_t)j * f + c];
-        for (size_t k = 0; k < n; k++) acc += s[k] * y[(size_t)idx[k] * f + c];
-        out[c] = acc;
-    }
-}
-
-/* t[k] = y[idx_k] . v for k < n, each exactly as dot16 sums it. */
-ALS_INLINE void dots(float *t, const float *y, const uint32_t *idx, size_t n, const float *v, uint32_t f) {
-    size_t k = 0;
-#if defined(__GNUC__)
-    uint32_t f16 = f & ~15u;
-    for (; k + 2 <= n; k += 2) {
-        const float *a = y + (size_t)idx[k] * f, *b = y + (size_t)idx[k + 1] * f;
-        als_v8 a0 = {0}, a1 = {0}, b0 = {0}, b1 = {0};
-        for (uint32_t j = 0; j < f16; j += 16) {
-            als_v8 v0 = ALS_LD(v + j), v1 = ALS_LD(v + j + 8);
-            a0 += ALS_LD(a + j) * v0, a1 += ALS_LD(a + j + 8) * v1;
-            b0 += ALS_LD(b + j) * v0, b1 += ALS_LD(b + j + 8) * v1;
-        }
-        als_v8 ea = a0 + a1, eb = b0 + b1;
-        float sa = ((ea[0] + ea[4]) + (ea[1] + ea[5])) + ((ea[2] + ea[6]) + (ea[3] + ea[7]));
-        float sb = ((eb[0] + eb[4]) + (eb[1] + eb[5])) + ((eb[2] + eb[6]) + (eb[3] + eb[7]));
-        for (uint32_t j = f16; j < f; j++) sa += a[j] * v[j], sb += b[j] * v[j];
-        t[k] = sa, t[k + 1] = sb;
-    }
-#endif
-    for (; k < n; k++) t[k] = dot16(y + (size_t)idx[k] * f, v, f);
-}
-
-/* A few CG steps on one row, warm-started from x (Takacs et al. 2011, Algorithm 2). s holds
- * 4 f + 2 n floats. */
-ALS_INLINE void solve_cg(const als_half *h, size_t a, size_t b, float *x, float *s, int wide) {
-    uint32_t f = h->f;
-    size_t n = b - a;
-    const uint32_t *idx = h->indices + a;
-    const float *d = h->data + a, *y = h->y;
-    float *r = s, *p = r + f, *ap = p + f, *nx = ap + f, *t = nx + f, *w = t + n;
-    /* r = b - A x = sum_k (c_k - (c_k - 1) y_k.x) y_k - G x, with c_k = 1 + alpha d_k. */
-    dots(t, y, idx, n, x, f);
-    for (size_t k = 0; k < n; k++) {
-        float c1 = h->alpha * d[k];
-        w[k] = (1.0f + c1) - c1 * t[k];
-    }
-    for (uint32_t l = 0; l < f; l++) nx[l] = -x[l];
-    combo(r, h->gram, nx, f, y, idx, w, n, wide);
-    memcpy(p, r, f * sizeof *p);
-    float rs_old = ulm__dot8(r, r, f);
-    if (rs_old < 1e-20f) return;
-    for (unsigned it = 0; it < h->cg_steps; it++) {
-        /* ap = A p = G p + sum_k (c_k - 1) (y_k.p) y_k */
-        dots(t, y, idx, n, p, f);
-        for (size_t k = 0; k < n; k++) w[k] = h->alpha * d[k] * t[k];
-        combo(ap, h->gram, p, f, y, idx, w, n, wide);
-        float pap = ulm__dot8(p, ap, f);
-        if (!(pap > 0)) return;
-        float step = rs_old / pap;
-        ulm__axpy(x, step, p, f);
-        ulm__axpy(r, -step, ap, f);
-        float rs_new = ulm__dot8(r, r, f);
-        if (rs_new < 1e-20f) return;
-        float beta = rs_new / rs_old;
-        for (uint32_t l = 0; l < f; l++) p[l] = r[l] + beta * p[l];
-        rs_old = rs_new;
-    }
-}
-
 /* Builds A = gram + sum (c-1) y y^T and b = sum c y for entries [a, b) into A and rhs. */
 static void normal_equations(const float *gram, const float *y, const uint32_t *idx, const float *val, size_t n,
                              float alpha, uint32_t f, float *A, float *rhs) {
@@ -177,30 +55,37 @@ static void normal_equations(const float *gram, const float *y, const uint32_t *
     }
 }
 
-ALS_INLINE void half_rows(const als_half *h, unsigned t, int wide) {
-    uint32_t f = h->f;
-    float *s = h->scratch + t * h->scratch_per;
-    for (uint32_t u = h->bounds[t]; u < h->bounds[t + 1]; u++) {
-        float *x = h->x + (size_t)u * f;
-        size_t a = h->indptr[u], b = h->indptr[u + 1];
-        if (a == b) {
-            for (uint32_t l = 0; l < f; l++) x[l] = 0;
-            continue;
-        }
-        if (h->cg_steps) {
-            solve_cg(h, a, b, x, s, wide);
-        } else {
-            float *A = s, *rhs = s + (size_t)f * f;
-            normal_equations(h->gram, h->y, h->indices + a, h->data + a, b - a, h->alpha, f, A, rhs);
-            if (ulm__chol_solve(A, rhs, f) == 0) memcpy(x, rhs, f * sizeof *x);
-        }
-    }
-}
-
-static void half_rows_base(const als_half *h, unsigned t) { half_rows(h, t, 0); }
-#if ALS_X86
-/* The same code compiled for AVX2 (no FMA: products and sums round as in the baseline). */
-__attribute__((target("avx2"))) static void half_rows_avx2(const als_half *h, unsigned t) { half_rows(h, t, 1); }
+/* The row loop, once per vector type (recs_als_rows.h): the baseline build, and on x86-64 an
+ * AVX2 build picked at run time on CPUs that have it. Both sum in the same order: same bits. */
+#if defined(__GNUC__)
+typedef float als_v4 __attribute__((vector_size(16)));
+#define ALS_V als_v4
+#define ALS_L 4
+#define ALS_SPLAT(x) ((als_v4){(x), (x), (x), (x)})
+#else
+#define ALS_V float
+#define ALS_L 1
+#define ALS_SPLAT(x) (x)
+#endif
+#define ALS_FN(name) name##_base
+#define ALS_ATTR
+#include "recs_als_rows.h"
+#undef ALS_V
+#undef ALS_L
+#undef ALS_SPLAT
+#undef ALS_FN
+#undef ALS_ATTR
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__EMSCRIPTEN__)
+#define ALS_X86 1
+typedef float als_v8 __attribute__((vector_size(32)));
+#define ALS_V als_v8
+#define ALS_L 8
+#define ALS_SPLAT(x) ((als_v8){(x), (x), (x), (x), (x), (x), (x), (x)})
+#define ALS_FN(name) name##_avx2
+#define ALS_ATTR __attribute__((target("avx2")))
+#include "recs_als_rows.h"
+#else
+#define ALS_X86 0
 #endif
 
 static void half_task(void *arg, unsigned t) {
@@ -281,6 +166,11 @@ static void gram_of(const ulm_linalg *la, unsigned tasks, const float *y, size_t
 
 ulm_status ulm__train_als(const ulm_imatrix *x, const ulm_rec_params *p, const ulm_linalg *la, ulm_rec_model *m,
                           ulm_diag *diag) {
+    return ulm__train_als_isa(x, p, la, m, diag, true);
+}
+
+ulm_status ulm__train_als_isa(const ulm_imatrix *x, const ulm_rec_params *p, const ulm_linalg *la, ulm_rec_model *m,
+                              ulm_diag *diag, bool allow_avx2) {
     uint32_t f = p->factors, T = p->threads;
     size_t nu = x->n_users, ni = x->n_items;
     size_t maxrow = 0;
@@ -312,8 +202,9 @@ ulm_status ulm__train_als(const ulm_imatrix *x, const ulm_rec_params *p, const u
     ulm__partition_rows(x->t_indptr, (uint32_t)ni, f / 2 + 1, T, ib);
     als_half h = {.f = f, .alpha = p->alpha, .cg_steps = p->cg_steps, .gram = m->gram, .scratch = scratch,
                   .scratch_per = per};
+    (void)allow_avx2;
 #if ALS_X86
-    h.avx2 = __builtin_cpu_supports("avx2") != 0;
+    h.avx2 = allow_avx2 && __builtin_cpu_supports("avx2");
 #endif
     for (uint32_t it = 0; it < p->iters; it++) {
         gram_of(la, T, m->item_f, ni, f, p->reg, partial, m->gram);
