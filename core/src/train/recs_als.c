@@ -28,7 +28,16 @@ typedef struct als_half {
     const uint32_t *bounds;
     float *scratch;   /* per task: scratch_per floats */
     size_t scratch_per;
+    float *gather;    /* per task: gather_cap x f floats, a row's fixed-side rows copied together */
+    size_t gather_cap;
+    const uint32_t *iota; /* 0, 1, ..., gather_cap - 1 */
 } als_half;
+
+/* Rows with at least this many entries (and at most gather_cap) are gathered before CG; shorter
+ * ones stay in L1 after the first pass anyway. */
+#define ALS_GATHER_MIN 64
+/* At most this many floats of gather buffer per task (16 MiB). */
+#define ALS_GATHER_FLOATS ((size_t)1 << 22)
 
 /* Dot product with sixteen partial sums in a fixed order (two vector chains on AVX2). */
 static inline float dot16(const float *a, const float *b, size_t n) {
@@ -188,11 +197,17 @@ ulm_status ulm__train_als_isa(const ulm_imatrix *x, const ulm_rec_params *p, con
     float *scratch = malloc((per * T + 1) * sizeof *scratch);
     float *partial = malloc((64 * (size_t)f * f + 1) * sizeof *partial);
     uint32_t *ub = malloc((T + 1) * sizeof *ub), *ib = malloc((T + 1) * sizeof *ib);
-    if (!m->user_f || !m->item_f || !m->gram || !scratch || !partial || !ub || !ib) {
+    size_t gcap = ALS_GATHER_FLOATS / f < maxrow ? ALS_GATHER_FLOATS / f : maxrow;
+    if (!p->cg_steps || gcap < ALS_GATHER_MIN) gcap = 0;
+    float *gather = malloc((gcap * f * T + 1) * sizeof *gather);
+    uint32_t *iota = malloc((gcap + 1) * sizeof *iota);
+    if (!m->user_f || !m->item_f || !m->gram || !scratch || !partial || !ub || !ib || !gather || !iota) {
         free(scratch);
         free(partial);
         free(ub);
         free(ib);
+        free(gather);
+        free(iota);
         return ulm__fail(diag, ULM_ERR_NOMEM, NULL, 0, "out of memory for %u factors", f);
     }
     uint64_t rng = ulm__rng_seed(p->seed, 1);
@@ -201,7 +216,8 @@ ulm_status ulm__train_als_isa(const ulm_imatrix *x, const ulm_rec_params *p, con
     ulm__partition_rows(x->indptr, (uint32_t)nu, f / 2 + 1, T, ub);
     ulm__partition_rows(x->t_indptr, (uint32_t)ni, f / 2 + 1, T, ib);
     als_half h = {.f = f, .alpha = p->alpha, .cg_steps = p->cg_steps, .gram = m->gram, .scratch = scratch,
-                  .scratch_per = per};
+                  .scratch_per = per, .gather = gather, .gather_cap = gcap, .iota = iota};
+    for (size_t k = 0; k < gcap; k++) iota[k] = (uint32_t)k;
     (void)allow_avx2;
 #if ALS_X86
     h.avx2 = allow_avx2 && __builtin_cpu_supports("avx2");
@@ -222,6 +238,8 @@ ulm_status ulm__train_als_isa(const ulm_imatrix *x, const ulm_rec_params *p, con
     free(partial);
     free(ub);
     free(ib);
+    free(gather);
+    free(iota);
     for (size_t k = 0; k < ni * f; k++)
         if (!isfinite(m->item_f[k])) return ulm__fail(diag, ULM_ERR_RANGE, NULL, 0, "ALS diverged (non-finite factors)");
     return ULM_OK;

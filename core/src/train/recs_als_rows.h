@@ -67,13 +67,11 @@ ALS_ATTR static inline void ALS_FN(dots)(float *t, const float *y, const uint32_
     for (; k < n; k++) t[k] = dot16(y + (size_t)idx[k] * f, v, f);
 }
 
-/* A few CG steps on one row, warm-started from x (Takacs et al. 2011, Algorithm 2); s holds
- * 4 f + 2 n floats. */
-ALS_ATTR static inline void ALS_FN(solve_cg)(const als_half *h, size_t a, size_t b, float *x, float *s) {
+/* A few CG steps on one row with entries y[idx[k]], d[k] (k < n), warm-started from x
+ * (Takacs et al. 2011, Algorithm 2); s holds 4 f + 2 n floats. */
+ALS_ATTR static inline void ALS_FN(solve_cg)(const als_half *h, const float *y, const uint32_t *idx, const float *d,
+                                             size_t n, float *x, float *s) {
     uint32_t f = h->f;
-    size_t n = b - a;
-    const uint32_t *idx = h->indices + a;
-    const float *d = h->data + a, *y = h->y;
     float *r = s, *p = r + f, *ap = p + f, *nx = ap + f, *t = nx + f, *w = t + n;
     /* r = b - A x = sum_k (c_k - (c_k - 1) y_k.x) y_k - G x, with c_k = 1 + alpha d_k. */
     ALS_FN(dots)(t, y, idx, n, x, f);
@@ -115,8 +113,14 @@ ALS_ATTR static void ALS_FN(half_rows)(const als_half *h, unsigned t) {
             for (uint32_t l = 0; l < f; l++) x[l] = 0;
             continue;
         }
-        if (h->cg_steps) {
-            ALS_FN(solve_cg)(h, a, b, x, s);
+        if (h->cg_steps && b - a >= ALS_GATHER_MIN && b - a <= h->gather_cap) {
+            /* Copy the row's factor rows together first: the eight passes of the CG steps then
+             * read one contiguous block instead of rows scattered over the fixed side. */
+            float *g = h->gather + t * h->gather_cap * f;
+            for (size_t k = a; k < b; k++) memcpy(g + (k - a) * f, h->y + (size_t)h->indices[k] * f, f * sizeof *g);
+            ALS_FN(solve_cg)(h, g, h->iota, h->data + a, b - a, x, s);
+        } else if (h->cg_steps) {
+            ALS_FN(solve_cg)(h, h->y, h->indices + a, h->data + a, b - a, x, s);
         } else {
             float *A = s, *rhs = s + (size_t)f * f;
             normal_equations(h->gram, h->y, h->indices + a, h->data + a, b - a, h->alpha, f, A, rhs);
