@@ -6,7 +6,13 @@
  * count gives the same sums), then solves (Y^T Y + reg I + Y^T (C_u - I) Y) x_u = Y^T C_u p_u for every row on
  * `threads` tasks with static, nnz-balanced row ranges and per-task scratch. CG starts from the
  * previous x_u (warm start), so a few steps per sweep suffice. Each row's arithmetic is fixed,
- * so results do not depend on the thread count. */
+ * so results do not depend on the thread count.
+ *
+ * Per CG step a row costs one f x f product and two passes over its entries' factor rows; the
+ * product and the second pass are fused (recs_als_rows.h: A p = G p + sum_k w_k y_k summed into
+ * register accumulators, written once), the dot products run two rows at a time, rows with many
+ * entries copy their factor rows together first, and the row loop is built twice, for baseline
+ * x86-64 (SSE2) and for AVX2 (picked at run time), with the same summation order: same bits. */
 #include <math.h>
 #include <stdlib.h>
 
