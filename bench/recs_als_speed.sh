@@ -5,8 +5,9 @@
 # (not packaged in Debian) is context only: 12.1 ms/iteration on MovieLens 100K and 34 ms on
 # Online Retail with 2 threads (PERF.md, measured on this machine class).
 #
-# Data: bench/recs_split.py's training files (MovieLens latest-small: 671 users x 9,066 movies,
-# 80,001 training pairs after the 80/20 split; Online Retail customers x products). ulm is the
+# Data: bench/recs_split.py's training files (MovieLens latest-small: 671 users x 8,414 movies,
+# 80,001 training pairs after the 80/20 split; Online Retail: 4,247 customers x 3,616 products,
+# 213,339 pairs). ulm is the
 # portable build (no -march=native; the AVX2 row loop is chosen at run time where the CPU has it).
 # Each side runs REPS times; the table shows best and median wall ms/iteration; ulm also reports
 # CPU ms/iteration (on a loaded machine wall time overstates what an idle one shows).
@@ -17,7 +18,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DATA=${DATA:-$ROOT/../shared/data}
 PY=/usr/bin/python3
 reps=${1:-3}; T=${2:-2}; iters=${3:-10}
-B=$ROOT/build/bench-als
+B=${B:-$ROOT/build/bench-als}
 W=$ROOT/build/bench-recs
 if [ ! -f "$B/build.ninja" ]; then
   cmake -S "$ROOT" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DULM_CUDA=OFF -DULM_BUILD_TESTS=OFF >/dev/null
