@@ -69,9 +69,9 @@ print(f"| NumPy popularity reference | {ref['pop']['ndcg@10']:.4f} | {ref['pop']
 best = 0
 for m in ("pop", "ease", "als", "itemknn", "bpr"):
     d = ld(f"ml_{m}")
-    keys = {"ease": ["lambda"], "als": ["reg", "alpha"], "itemknn": ["neighbours"], "bpr": ["lr"]}.get(m, [])
+    keys = {"ease": ["lambda"], "als": ["reg", "alpha"], "itemknn": ["neighbours", "weighting"], "bpr": ["lr"]}.get(m, [])
     best = max(best, d["ndcg@10"])
-    print(f"| ulm {m} | {d['ndcg@10']:.4f} | {d['recall@20']:.4f} | {d['map@10']:.4f} | {d['coverage@10']:.4f} | {', '.join(f'{k} {d[k]:g}' for k in keys)} |")
+    print(f"| ulm {m} | {d['ndcg@10']:.4f} | {d['recall@20']:.4f} | {d['map@10']:.4f} | {d['coverage@10']:.4f} | {', '.join(f'{k} {d[k]:g}' if not isinstance(d[k], str) else f'{k} {d[k]}' for k in keys)} |")
 print(f"\nbest ulm / NumPy EASE reference NDCG@10: {best / ref['ease']['ndcg@10']:.3f}x")
 print("\n## Quality: Online Retail purchases (20% of each customer's products held out)\n")
 print("| model | ndcg@10 | recall@20 | coverage@10 |")

@@ -31,8 +31,8 @@ static const char tune_usage[] =
     "Carves a validation split (20% of each user's training items, --seed) from the training data,\n"
     "tries a small grid of the algorithm's main parameter(s) on it, picks the best NDCG@10, retrains\n"
     "on all training data and evaluates once on the test data. The test data never guides the choice.\n"
-    "Grids: ease lambda 50..3200; als reg 0.1..200 x alpha 0.5..4; itemknn neighbours 20..200;\n"
-    "bpr lr 0.01..0.1; others: none.\n"
+    "Grids: ease lambda 50..3200; als reg 0.1..200 x alpha 0.5..4; itemknn neighbours 10..100 x\n"
+    "weighting tfidf|bm25|cosine; bpr lr 0.01..0.1; others: none.\n"
     "Accepts the options of `ulm eval recs`.\n";
 
 /* Parses "10,20" into ks (at most 8, each >= 1). */
@@ -184,7 +184,13 @@ static int run(int argc, char **argv, bool tune) {
             memcpy(grid_b, h, sizeof h);
             break;
         }
-        case ULM_REC_ITEMKNN:
+        case ULM_REC_ITEMKNN: {
+            float g[] = {10, 20, 50, 100}, h[] = {ULM_KNN_TFIDF, ULM_KNN_BM25, ULM_KNN_NONE};
+            na = 4, nb = 3;
+            memcpy(grid_a, g, sizeof g);
+            memcpy(grid_b, h, sizeof h);
+            break;
+        }
         case ULM_REC_HYBRID: {
             float g[] = {20, 50, 100, 200};
             na = 4;
@@ -208,6 +214,7 @@ static int run(int argc, char **argv, bool tune) {
                 if (p.algo == ULM_REC_EASE) q.lambda = grid_a[ia];
                 if (p.algo == ULM_REC_ALS) q.reg = grid_a[ia], q.alpha = grid_b[ib];
                 if (p.algo == ULM_REC_ITEMKNN || p.algo == ULM_REC_HYBRID) q.neighbours = (uint32_t)grid_a[ia];
+                if (p.algo == ULM_REC_ITEMKNN) q.weighting = (ulm_knn_weighting)grid_b[ib];
                 if (p.algo == ULM_REC_BPR) q.lr = grid_a[ia];
                 ulm_rec_metrics vat[1];
                 ulm_rec_eval_info vinfo;

@@ -6,6 +6,7 @@
 
 #include "ulm/ulm.h"
 #include "ulm/ulm_rectrain.h"
+#include "train/recs_impl.h"
 #include "ulm_native.h"
 #include "ulm_test.h"
 
@@ -292,6 +293,40 @@ ULM_TEST(recs_als_normal_equations) {
     ulm_rec_model_free(&m), ulm_rec_model_free(&m3);
     p.factors = 0;
     ASSERT_STATUS(ulm_rec_train(&x, &p, NULL, &m, NULL), ULM_ERR_RANGE);
+    ulm_imatrix_free(&x);
+    return 0;
+}
+
+/* The CG kernels work on column blocks of 64 (AVX2), 32 and 8 plus single columns: factor
+ * counts that use every block size still solve the normal equations (enough CG steps: exact up
+ * to rounding, checked in double precision) and give the same bytes on 1 and 3 threads and
+ * with the baseline or the AVX2 row loop. */
+ULM_TEST(recs_als_cg_block_sizes) {
+    ulm_imatrix x;
+    /* 300 users: item rows have about 90 entries, so the item half-steps take the gathered path
+     * (rows of 64 entries or more are copied together first) and the user ones the indexed path. */
+    ASSERT_EQ_INT(planted(300, 50, 0.5, 0.1, 7, &x), 0);
+    static const uint32_t sizes[] = {13, 40, 75};
+    for (size_t q = 0; q < sizeof sizes / sizeof *sizes; q++) {
+        ulm_rec_params p = ulm_rec_params_init(ULM_REC_ALS);
+        p.factors = sizes[q], p.iters = 3, p.reg = 1.0f, p.alpha = 5, p.cg_steps = 2 * sizes[q];
+        ulm_linalg nat1, nat3;
+        ulm_linalg_native(&nat1, 1);
+        ulm_linalg_native(&nat3, 3);
+        ulm_rec_model m1, m3;
+        ASSERT_STATUS(ulm_rec_train(&x, &p, &nat1, &m1, NULL), ULM_OK);
+        ASSERT_TRUE(als_item_residual(&x, &m1) < 2e-3);
+        p.threads = 3;
+        ASSERT_STATUS(ulm_rec_train(&x, &p, &nat3, &m3, NULL), ULM_OK);
+        ASSERT_TRUE(memcmp(m1.item_f, m3.item_f, (size_t)x.n_items * p.factors * sizeof(float)) == 0);
+        ASSERT_TRUE(memcmp(m1.user_f, m3.user_f, (size_t)x.n_users * p.factors * sizeof(float)) == 0);
+        ulm_rec_model_free(&m3);
+        /* The baseline (SSE2) row loop and the AVX2 one (where the CPU has it) agree bit for bit. */
+        ASSERT_STATUS(ulm__train_als_isa(&x, &p, &nat3, &m3, NULL, false), ULM_OK);
+        ASSERT_TRUE(memcmp(m1.item_f, m3.item_f, (size_t)x.n_items * p.factors * sizeof(float)) == 0);
+        ASSERT_TRUE(memcmp(m1.user_f, m3.user_f, (size_t)x.n_users * p.factors * sizeof(float)) == 0);
+        ulm_rec_model_free(&m1), ulm_rec_model_free(&m3);
+    }
     ulm_imatrix_free(&x);
     return 0;
 }

@@ -6,7 +6,13 @@
  * count gives the same sums), then solves (Y^T Y + reg I + Y^T (C_u - I) Y) x_u = Y^T C_u p_u for every row on
  * `threads` tasks with static, nnz-balanced row ranges and per-task scratch. CG starts from the
  * previous x_u (warm start), so a few steps per sweep suffice. Each row's arithmetic is fixed,
- * so results do not depend on the thread count. */
+ * so results do not depend on the thread count.
+ *
+ * Per CG step a row costs one f x f product and two passes over its entries' factor rows; the
+ * product and the second pass are fused (recs_als_rows.h: A p = G p + sum_k w_k y_k summed into
+ * register accumulators, written once), the dot products run two rows at a time, rows with many
+ * entries copy their factor rows together first, and the row loop is built twice, for baseline
+ * x86-64 (SSE2) and for AVX2 (picked at run time), with the same summation order: same bits. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -24,35 +30,20 @@ typedef struct als_half {
     uint32_t f;
     float alpha;
     unsigned cg_steps;
+    int avx2;         /* run the AVX2 build of the row loop (x86-64 CPUs that have it) */
     const uint32_t *bounds;
     float *scratch;   /* per task: scratch_per floats */
     size_t scratch_per;
+    float *gather;    /* per task: gather_cap x f floats, a row's fixed-side rows copied together */
+    size_t gather_cap;
+    const uint32_t *iota; /* 0, 1, ..., gather_cap - 1 */
 } als_half;
 
-/* out = G v for the f x f symmetric matrix G, as a sum of G's rows scaled by v: column blocks
- * of 32 in registers, even and odd rows in separate sums (eight independent vector chains on
- * AVX2, so the loop is bound by FMA throughput, not latency), no horizontal reductions. */
-static inline void gemv_sym(const float *g, const float *v, float *out, uint32_t f) {
-    uint32_t c = 0;
-    for (; c + 32 <= f; c += 32) {
-        float e[32] = {0}, o[32] = {0};
-        uint32_t j = 0;
-        for (; j + 2 <= f; j += 2) {
-            const float *r0 = g + (size_t)j * f + c, *r1 = r0 + f;
-            float v0 = v[j], v1 = v[j + 1];
-            for (int l = 0; l < 32; l++) e[l] += v0 * r0[l];
-            for (int l = 0; l < 32; l++) o[l] += v1 * r1[l];
-        }
-        for (; j < f; j++)
-            for (int l = 0; l < 32; l++) e[l] += v[j] * g[(size_t)j * f + c + l];
-        for (int l = 0; l < 32; l++) out[c + l] = e[l] + o[l];
-    }
-    for (; c < f; c++) {
-        float acc = 0;
-        for (uint32_t j = 0; j < f; j++) acc += v[j] * g[(size_t)j * f + c];
-        out[c] = acc;
-    }
-}
+/* Rows with at least this many entries (and at most gather_cap) are gathered before CG; shorter
+ * ones stay in L1 after the first pass anyway. */
+#define ALS_GATHER_MIN 64
+/* At most this many floats of gather buffer per task (16 MiB). */
+#define ALS_GATHER_FLOATS ((size_t)1 << 22)
 
 /* Dot product with sixteen partial sums in a fixed order (two vector chains on AVX2). */
 static inline float dot16(const float *a, const float *b, size_t n) {
@@ -64,39 +55,6 @@ static inline float dot16(const float *a, const float *b, size_t n) {
     float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
     for (; j < n; j++) s += a[j] * b[j];
     return s;
-}
-
-/* A few CG steps on one row, warm-started from x (Takacs et al. 2011, Algorithm 2). */
-static void solve_cg(const als_half *h, size_t a, size_t b, float *x, float *r, float *p, float *ap) {
-    uint32_t f = h->f;
-    gemv_sym(h->gram, x, r, f);
-    for (uint32_t l = 0; l < f; l++) r[l] = -r[l];
-    for (size_t k = a; k < b; k++) {
-        const float *yi = h->y + (size_t)h->indices[k] * f;
-        float c = 1.0f + h->alpha * h->data[k];
-        ulm__axpy(r, c - (c - 1.0f) * dot16(yi, x, f), yi, f);
-    }
-    memcpy(p, r, f * sizeof *p);
-    float rs_old = ulm__dot8(r, r, f);
-    if (rs_old < 1e-20f) return;
-    for (unsigned it = 0; it < h->cg_steps; it++) {
-        gemv_sym(h->gram, p, ap, f);
-        for (size_t k = a; k < b; k++) {
-            const float *yi = h->y + (size_t)h->indices[k] * f;
-            float c1 = h->alpha * h->data[k];
-            ulm__axpy(ap, c1 * dot16(yi, p, f), yi, f);
-        }
-        float pap = ulm__dot8(p, ap, f);
-        if (!(pap > 0)) return;
-        float step = rs_old / pap;
-        ulm__axpy(x, step, p, f);
-        ulm__axpy(r, -step, ap, f);
-        float rs_new = ulm__dot8(r, r, f);
-        if (rs_new < 1e-20f) return;
-        float beta = rs_new / rs_old;
-        for (uint32_t l = 0; l < f; l++) p[l] = r[l] + beta * p[l];
-        rs_old = rs_new;
-    }
 }
 
 /* Builds A = gram + sum (c-1) y y^T and b = sum c y for entries [a, b) into A and rhs. */
@@ -112,25 +70,48 @@ static void normal_equations(const float *gram, const float *y, const uint32_t *
     }
 }
 
+/* The row loop, once per vector type (recs_als_rows.h): the baseline build, and on x86-64 an
+ * AVX2 build picked at run time on CPUs that have it. Both sum in the same order: same bits. */
+#if defined(__GNUC__)
+typedef float als_v4 __attribute__((vector_size(16)));
+#define ALS_V als_v4
+#define ALS_L 4
+#define ALS_SPLAT(x) ((als_v4){(x), (x), (x), (x)})
+#else
+#define ALS_V float
+#define ALS_L 1
+#define ALS_SPLAT(x) (x)
+#endif
+#define ALS_FN(name) name##_base
+#define ALS_ATTR
+#include "recs_als_rows.h"
+#undef ALS_V
+#undef ALS_L
+#undef ALS_SPLAT
+#undef ALS_FN
+#undef ALS_ATTR
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__EMSCRIPTEN__)
+#define ALS_X86 1
+typedef float als_v8 __attribute__((vector_size(32)));
+#define ALS_V als_v8
+#define ALS_L 8
+#define ALS_SPLAT(x) ((als_v8){(x), (x), (x), (x), (x), (x), (x), (x)})
+#define ALS_FN(name) name##_avx2
+#define ALS_ATTR __attribute__((target("avx2")))
+#include "recs_als_rows.h"
+#else
+#define ALS_X86 0
+#endif
+
 static void half_task(void *arg, unsigned t) {
     const als_half *h = arg;
-    uint32_t f = h->f;
-    float *s = h->scratch + t * h->scratch_per;
-    for (uint32_t u = h->bounds[t]; u < h->bounds[t + 1]; u++) {
-        float *x = h->x + (size_t)u * f;
-        size_t a = h->indptr[u], b = h->indptr[u + 1];
-        if (a == b) {
-            for (uint32_t l = 0; l < f; l++) x[l] = 0;
-            continue;
-        }
-        if (h->cg_steps) {
-            solve_cg(h, a, b, x, s, s + f, s + 2 * f);
-        } else {
-            float *A = s, *rhs = s + (size_t)f * f;
-            normal_equations(h->gram, h->y, h->indices + a, h->data + a, b - a, h->alpha, f, A, rhs);
-            if (ulm__chol_solve(A, rhs, f) == 0) memcpy(x, rhs, f * sizeof *x);
-        }
+#if ALS_X86
+    if (h->avx2) {
+        half_rows_avx2(h, t);
+        return;
     }
+#endif
+    half_rows_base(h, t);
 }
 
 /* The Gram matrix Y^T Y in fixed chunks of rows: each chunk's partial sum is computed on some
@@ -200,9 +181,19 @@ static void gram_of(const ulm_linalg *la, unsigned tasks, const float *y, size_t
 
 ulm_status ulm__train_als(const ulm_imatrix *x, const ulm_rec_params *p, const ulm_linalg *la, ulm_rec_model *m,
                           ulm_diag *diag) {
+    return ulm__train_als_isa(x, p, la, m, diag, true);
+}
+
+ulm_status ulm__train_als_isa(const ulm_imatrix *x, const ulm_rec_params *p, const ulm_linalg *la, ulm_rec_model *m,
+                              ulm_diag *diag, bool allow_avx2) {
     uint32_t f = p->factors, T = p->threads;
     size_t nu = x->n_users, ni = x->n_items;
-    size_t per = p->cg_steps ? 3 * (size_t)f : (size_t)f * f + f;
+    size_t maxrow = 0;
+    for (size_t u = 0; u < nu; u++)
+        if (x->indptr[u + 1] - x->indptr[u] > maxrow) maxrow = x->indptr[u + 1] - x->indptr[u];
+    for (size_t i = 0; i < ni; i++)
+        if (x->t_indptr[i + 1] - x->t_indptr[i] > maxrow) maxrow = x->t_indptr[i + 1] - x->t_indptr[i];
+    size_t per = p->cg_steps ? 4 * (size_t)f + 2 * maxrow : (size_t)f * f + f;
     m->factors = f;
     m->reg = p->reg;
     m->alpha = p->alpha;
@@ -212,11 +203,17 @@ ulm_status ulm__train_als(const ulm_imatrix *x, const ulm_rec_params *p, const u
     float *scratch = malloc((per * T + 1) * sizeof *scratch);
     float *partial = malloc((64 * (size_t)f * f + 1) * sizeof *partial);
     uint32_t *ub = malloc((T + 1) * sizeof *ub), *ib = malloc((T + 1) * sizeof *ib);
-    if (!m->user_f || !m->item_f || !m->gram || !scratch || !partial || !ub || !ib) {
+    size_t gcap = ALS_GATHER_FLOATS / f < maxrow ? ALS_GATHER_FLOATS / f : maxrow;
+    if (!p->cg_steps || gcap < ALS_GATHER_MIN) gcap = 0;
+    float *gather = malloc((gcap * f * T + 1) * sizeof *gather);
+    uint32_t *iota = malloc((gcap + 1) * sizeof *iota);
+    if (!m->user_f || !m->item_f || !m->gram || !scratch || !partial || !ub || !ib || !gather || !iota) {
         free(scratch);
         free(partial);
         free(ub);
         free(ib);
+        free(gather);
+        free(iota);
         return ulm__fail(diag, ULM_ERR_NOMEM, NULL, 0, "out of memory for %u factors", f);
     }
     uint64_t rng = ulm__rng_seed(p->seed, 1);
@@ -225,7 +222,12 @@ ulm_status ulm__train_als(const ulm_imatrix *x, const ulm_rec_params *p, const u
     ulm__partition_rows(x->indptr, (uint32_t)nu, f / 2 + 1, T, ub);
     ulm__partition_rows(x->t_indptr, (uint32_t)ni, f / 2 + 1, T, ib);
     als_half h = {.f = f, .alpha = p->alpha, .cg_steps = p->cg_steps, .gram = m->gram, .scratch = scratch,
-                  .scratch_per = per};
+                  .scratch_per = per, .gather = gather, .gather_cap = gcap, .iota = iota};
+    for (size_t k = 0; k < gcap; k++) iota[k] = (uint32_t)k;
+    (void)allow_avx2;
+#if ALS_X86
+    h.avx2 = allow_avx2 && __builtin_cpu_supports("avx2");
+#endif
     for (uint32_t it = 0; it < p->iters; it++) {
         gram_of(la, T, m->item_f, ni, f, p->reg, partial, m->gram);
         h.indptr = x->indptr, h.indices = x->indices, h.data = x->data, h.x = m->user_f, h.y = m->item_f;
@@ -242,6 +244,8 @@ ulm_status ulm__train_als(const ulm_imatrix *x, const ulm_rec_params *p, const u
     free(partial);
     free(ub);
     free(ib);
+    free(gather);
+    free(iota);
     for (size_t k = 0; k < ni * f; k++)
         if (!isfinite(m->item_f[k])) return ulm__fail(diag, ULM_ERR_RANGE, NULL, 0, "ALS diverged (non-finite factors)");
     return ULM_OK;

@@ -168,7 +168,7 @@ ulm_rec_params ulm_rec_params_init(ulm_rec_algo algo) {
     p.cg_steps = 3;
     p.lambda = 200.0f;
     p.neighbours = algo == ULM_REC_EASE ? 100 : 20;
-    p.weighting = ULM_KNN_NONE;
+    p.weighting = ULM_KNN_TFIDF; /* best single choice on MovieLens and Online Retail (docs/recs.md) */
     p.bm25_k1 = 1.2f;
     p.bm25_b = 0.75f;
     p.lr = 0.05f;

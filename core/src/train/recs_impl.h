@@ -2,6 +2,7 @@
 #ifndef ULM_RECS_IMPL_H
 #define ULM_RECS_IMPL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,9 @@ ulm_status ulm__train_bpr(const ulm_imatrix *x, const ulm_rec_params *p, const u
                           ulm_diag *diag);
 ulm_status ulm__train_content(const ulm_imatrix *x, const ulm_rec_params *p, const ulm_linalg *la,
                               ulm_rec_model *m, ulm_diag *diag);
+/* ulm__train_als with its AVX2 row loop allowed or not (both give the same bytes; tests check). */
+ulm_status ulm__train_als_isa(const ulm_imatrix *x, const ulm_rec_params *p, const ulm_linalg *la, ulm_rec_model *m,
+                              ulm_diag *diag, bool allow_avx2);
 /* ALS fold-in: the user row x (factors) from a history, given the item factors (see recs_als.c). */
 ulm_status ulm__als_fold_in(const ulm_rec_model *m, const uint32_t *items, const float *w, size_t n, float *x,
                             float *scratch);

@@ -66,8 +66,7 @@ static ulm_status alloc_csr(ulm_imatrix *m, uint32_t n_users, uint32_t n_items, 
 
 typedef struct item_key {
     uint32_t item;
-    uint32_t pad;
-    size_t k; /* triplet index: ties keep input order, so sums are deterministic */
+    uint32_t k; /* triplet index: ties keep input order, so sums are deterministic */
 } item_key;
 
 static int cmp_item_key(const void *a, const void *b) {
@@ -88,6 +87,8 @@ ulm_status ulm_imatrix_from_triplets(uint32_t n_users, uint32_t n_items, size_t 
         if (!isfinite(w[k]))
             return ulm__fail(diag, ULM_ERR_RANGE, NULL, k, "interaction %zu has a non-finite weight", k);
     }
+    if (n > UINT32_MAX)
+        return ulm__fail(diag, ULM_ERR_RANGE, NULL, 0, "%zu interactions: at most 4,294,967,295 fit", n);
     size_t *start = calloc((size_t)n_users + 2, sizeof *start);
     item_key *keys = malloc((n + 1) * sizeof *keys);
     ulm_status s = ULM_ERR_NOMEM;
@@ -97,8 +98,7 @@ ulm_status ulm_imatrix_from_triplets(uint32_t n_users, uint32_t n_items, size_t 
     for (size_t k = 0; k < n; k++) {
         item_key *e = &keys[start[u[k] + 1]++];
         e->item = i[k];
-        e->pad = 0;
-        e->k = k;
+        e->k = (uint32_t)k;
     }
     /* start[x] is now the beginning of user x's keys; count the distinct positive sums first. */
     size_t nnz = 0;
