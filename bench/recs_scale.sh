@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # recs_scale.sh: implicit ALS at scale on `ulm synth` data: time per iteration and peak memory.
 # Not part of the test suite (minutes of CPU, gigabytes of disk and memory).
+# ulm-bench: long
 #
 # Generates USERS x ITEMS over DAYS days with `ulm synth` (about 50 events per user at 68 days:
 # 1,000,000 users give about 51 million events, 640 MB gzipped), then reads the log straight into
