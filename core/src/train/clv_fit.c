@@ -121,24 +121,18 @@ ulm_status ulm_clv_groups_build(const double *x, const double *t_x, const double
                              "customer %zu has an impossible history (x %g, t_x %g, T %g)", i, x[i], t_x[i], T[i]);
     }
     /* Distinct triples counted in an open-addressing hash table holding the triples themselves (linear
-     * probing, at most half full), customers taken in batches whose slots are prefetched first so the
-     * cache misses overlap; then only the distinct triples are sorted. Same groups, order and weights
+     * probing, at most half full), each customer's slot prefetched 32 customers before it is used so
+     * the cache misses overlap; then only the distinct triples are sorted. Same groups, order and weights
      * as sorting all n, in O(n + k log k). */
-    enum { BATCH = 16 };
-    size_t cap = 4096, k = 0;
+    enum { AHEAD = 32 }; /* a power of two */
+    size_t cap = 4096, k = 0, hs[AHEAD];
+    triple ts[AHEAD];
     group_slot *tab = calloc(cap, sizeof *tab);
     if (!tab) goto nomem;
-    for (size_t i0 = 0; i0 < n; i0 += BATCH) {
-        size_t m = n - i0 < BATCH ? n - i0 : BATCH, hs[BATCH];
-        triple ts[BATCH];
-        for (size_t j = 0; j < m; j++) {
-            /* + 0.0: -0 and 0 are one value, as in cmp_triple */
-            ts[j] = (triple){x[i0 + j] + 0.0, t_x[i0 + j] + 0.0, T[i0 + j] + 0.0};
-            hs[j] = triple_hash(&ts[j]);
-            __builtin_prefetch(&tab[hs[j] & (cap - 1)]);
-        }
-        for (size_t j = 0; j < m; j++) {
-            k += (size_t)group_add(tab, cap, hs[j], &ts[j]);
+    for (size_t i = 0; i < n + AHEAD; i++) {
+        size_t q = i & (AHEAD - 1);
+        if (i >= AHEAD) { /* customer i - AHEAD: its slot was prefetched AHEAD customers ago */
+            k += (size_t)group_add(tab, cap, hs[q], &ts[q]);
             if (2 * k > cap) { /* grow and rehash */
                 group_slot *nt = calloc(2 * cap, sizeof *nt);
                 if (!nt) goto nomem;
@@ -152,6 +146,11 @@ ulm_status ulm_clv_groups_build(const double *x, const double *t_x, const double
                 tab = nt;
                 cap *= 2;
             }
+        }
+        if (i < n) {
+            ts[q] = (triple){x[i] + 0.0, t_x[i] + 0.0, T[i] + 0.0}; /* + 0.0: -0 and 0 are one value */
+            hs[q] = triple_hash(&ts[q]);
+            __builtin_prefetch(&tab[hs[q] & (cap - 1)]);
         }
     }
     /* Sort the distinct triples, carrying their counts. */
@@ -391,44 +390,48 @@ int ulm__bgnbd_objective(const ulm_clv_groups *g, const double th[4], double *f,
     return bg_objective_h(&c, th, f, grad, hess);
 }
 
-/* Orders doubles ascending. */
-static int cmp_double(const void *pa, const void *pb) {
-    double a = *(const double *)pa, b = *(const double *)pb;
-    return a < b ? -1 : a > b;
-}
+/* A slot of the distinct-value table: a value and its index in c->val (UINT32_MAX: empty). */
+typedef struct value_slot {
+    double v;
+    uint32_t i;
+} value_slot;
 
-/* Binary search for v in the sorted distinct values. */
-static uint32_t find_value(const double *val, size_t n, double v) {
-    size_t lo = 0, hi = n;
-    while (hi - lo > 1) {
-        size_t mid = (lo + hi) / 2;
-        if (val[mid] <= v) lo = mid;
-        else hi = mid;
-    }
-    return (uint32_t)lo;
+/* Index of v in the table (cap slots), adding it as value number *k of val when new; UINT32_MAX when
+ * the table is full. */
+static uint32_t value_index(value_slot *tab, size_t cap, double *val, size_t *k, double v) {
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    size_t h = (size_t)((b * 0x9e3779b97f4a7c15u) >> 32) & (cap - 1);
+    for (; tab[h].i != UINT32_MAX; h = (h + 1) & (cap - 1))
+        if (tab[h].v == v) return tab[h].i;
+    if (2 * (*k + 1) > cap) return UINT32_MAX;
+    tab[h].v = v;
+    tab[h].i = (uint32_t)*k;
+    val[*k] = v;
+    return (uint32_t)(*k)++;
 }
 
 /* Fills c's distinct-value cache when the t_x and T values repeat enough to pay (fewer distinct
- * values than a quarter of the groups); on any allocation failure leaves c without it. */
+ * values than a quarter of the groups): the values in order of first appearance, found through a
+ * hash table; on any allocation failure leaves c without it. */
 static void distinct_values(const ulm_clv_groups *g, double **val, uint32_t **idx, double **scratch, bg_ctx *c) {
-    size_t n = g->n;
+    size_t n = g->n, cap = 16, k = 0;
     if (n < 64) return;
-    double *v = malloc(2 * n * sizeof *v);
-    if (!v) return;
-    for (size_t i = 0; i < n; i++) v[i] = g->t_x[i], v[n + i] = g->T[i];
-    qsort(v, 2 * n, sizeof *v, cmp_double);
-    size_t k = 0;
-    for (size_t i = 0; i < 2 * n; i++)
-        if (k == 0 || v[i] != v[k - 1]) v[k++] = v[i];
+    while (cap < n / 2 + 2) cap *= 2; /* room for n / 4 values at most half full */
+    value_slot *tab = malloc(cap * sizeof *tab);
+    double *v = malloc((n / 4 + 3) * sizeof *v), *sc = malloc(2 * (n / 4 + 3) * sizeof *sc); /* 2 past the limit */
     uint32_t *ix = malloc(2 * n * sizeof *ix);
-    double *sc = malloc(2 * k * sizeof *sc);
-    if (k * 4 > n || !ix || !sc) {
+    bool ok = tab && v && sc && ix;
+    for (size_t i = 0; ok && i < cap; i++) tab[i].i = UINT32_MAX;
+    for (size_t i = 0; ok && i < n; i++) {
+        ix[i] = value_index(tab, cap, v, &k, g->t_x[i]);
+        ix[n + i] = value_index(tab, cap, v, &k, g->T[i]);
+        ok = ix[i] != UINT32_MAX && ix[n + i] != UINT32_MAX && k * 4 <= n;
+    }
+    free(tab);
+    if (!ok) {
         free(v), free(ix), free(sc);
         return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        ix[i] = find_value(v, k, g->t_x[i]);
-        ix[n + i] = find_value(v, k, g->T[i]);
     }
     *val = v, *idx = ix, *scratch = sc;
     c->nv = k, c->val = v, c->itx = ix, c->iT = ix + n, c->lv = sc, c->iv = sc + k;
