@@ -52,3 +52,45 @@ ULM_TEST(clv_bgnbd_hessian_matches_gradient_differences) {
     free(x), free(tx), free(T);
     return 0;
 }
+
+static int cmp_trip(const void *pa, const void *pb) {
+    const double *a = pa, *b = pb;
+    for (int k = 0; k < 3; k++)
+        if (a[k] != b[k]) return a[k] < b[k] ? -1 : 1;
+    return 0;
+}
+
+ULM_TEST(clv_groups_sorted_with_many_distinct_times) {
+    /* continuous times: more than 65,536 distinct T values, so the grouping sorts by bytes instead of by
+     * ranks; the groups must still come in (x, t_x, T) order with their counts (every customer twice) */
+    enum { N = 70000 };
+    double *x = malloc(2 * N * sizeof(double)), *tx = malloc(2 * N * sizeof(double));
+    double *T = malloc(2 * N * sizeof(double)), *tr = malloc(3 * N * sizeof(double));
+    ASSERT_TRUE(x && tx && T && tr);
+    uint64_t s = 7;
+    for (size_t i = 0; i < N; i++) {
+        s = s * 6364136223846793005u + 1442695040888963407u;
+        x[i] = x[N + i] = (double)(s >> 60);
+        T[i] = T[N + i] = 1 + (double)(s >> 11) * 0x1p-50;
+        tx[i] = tx[N + i] = x[i] > 0 ? T[i] * (double)((s >> 20) & 1023) / 1024.0 : 0;
+        tr[3 * i] = x[i], tr[3 * i + 1] = tx[i], tr[3 * i + 2] = T[i];
+    }
+    ulm_clv_groups g;
+    ASSERT_STATUS(ulm_clv_groups_build(x, tx, T, 2 * N, &g, NULL), ULM_OK);
+    qsort(tr, N, 3 * sizeof(double), cmp_trip);
+    size_t k = 0;
+    for (size_t i = 0; i < N; i++) {
+        if (i && cmp_trip(&tr[3 * i], &tr[3 * (i - 1)]) == 0) continue;
+        size_t j = i;
+        while (j < N && cmp_trip(&tr[3 * j], &tr[3 * i]) == 0) j++;
+        ASSERT_TRUE(k < g.n);
+        ASSERT_TRUE(g.x[k] == tr[3 * i] && g.t_x[k] == tr[3 * i + 1] && g.T[k] == tr[3 * i + 2]);
+        ASSERT_TRUE(g.w[k] == 2.0 * (double)(j - i));
+        k++;
+    }
+    ASSERT_EQ_INT(k, g.n);
+    ASSERT_TRUE(g.n > 65536);
+    ulm_clv_groups_free(&g);
+    free(x), free(tx), free(T), free(tr);
+    return 0;
+}

@@ -72,6 +72,95 @@ static int group_add(group_slot *tab, size_t cap, size_t h, const triple *t) {
     return 1;
 }
 
+/* A slot of the distinct-value table: a value and its index in c->val (UINT32_MAX: empty). */
+typedef struct value_slot {
+    double v;
+    uint32_t i;
+} value_slot;
+
+/* Index of v in the table (cap slots), adding it as value number *k of val when new; UINT32_MAX when
+ * the table is full. */
+static uint32_t value_index(value_slot *tab, size_t cap, double *val, size_t *k, double v) {
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    size_t h = (size_t)((b * 0x9e3779b97f4a7c15u) >> 32) & (cap - 1);
+    for (; tab[h].i != UINT32_MAX; h = (h + 1) & (cap - 1))
+        if (tab[h].v == v) return tab[h].i;
+    if (2 * (*k + 1) > cap) return UINT32_MAX;
+    tab[h].v = v;
+    tab[h].i = (uint32_t)*k;
+    val[*k] = v;
+    return (uint32_t)(*k)++;
+}
+
+/* Orders doubles ascending. */
+static int cmp_double(const void *pa, const void *pb) {
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return a < b ? -1 : a > b;
+}
+
+/* Component c (0: x, 1: t_x, 2: T) of a counted triple. */
+static inline double component(const triple_w *r, int c) { return c == 0 ? r->t.x : c == 1 ? r->t.t_x : r->t.T; }
+
+/* Sorts k counted triples in cmp_triple's order into tmp (k records) when no component has more than
+ * 65,536 distinct values (day-granular data has a few hundred): each component is replaced by its rank
+ * among its distinct values (a hash table, then a sort of the distinct values only), and three stable
+ * counting sorts by the ranks of T, t_x and x order the triples. Returns tmp, or NULL (too many distinct
+ * values, or out of memory: the caller then sorts by bytes). */
+static triple_w *rank_sort_triples(const triple_w *a, triple_w *tmp, size_t k) {
+    enum { MAXV = 65536 };
+    size_t cap = 1024, nd[3] = {0, 0, 0}; /* the table doubles when a component fills it */
+    value_slot *tab = malloc(cap * sizeof *tab);
+    double *val = malloc((MAXV + 2) * sizeof *val), *sorted = (double *)(void *)tmp; /* tmp holds 4k doubles */
+    uint32_t *rank = malloc(3 * k * sizeof *rank), *map = malloc((MAXV + 2) * sizeof *map);
+    uint32_t *ord = malloc(2 * k * sizeof *ord), *cnt = malloc((MAXV + 2) * sizeof *cnt);
+    bool ok = tab && val && rank && map && ord && cnt;
+    for (int c = 0; ok && c < 3; c++) {
+        size_t nv = 0, i = 0;
+        for (size_t j = 0; j < cap; j++) tab[j].i = UINT32_MAX;
+        for (; i < k && nv <= MAXV; i++)
+            if ((rank[c * k + i] = value_index(tab, cap, val, &nv, component(&a[i], c))) == UINT32_MAX) break;
+        if (i < k && nv <= MAXV) { /* the table is full: double it and redo this component */
+            value_slot *nt = realloc(tab, 2 * cap * sizeof *tab);
+            ok = nt != NULL;
+            if (ok) tab = nt, cap *= 2, c--;
+            continue;
+        }
+        ok = nv <= MAXV;
+        if (!ok) break;
+        memcpy(sorted, val, nv * sizeof *val);
+        qsort(sorted, nv, sizeof *sorted, cmp_double);
+        for (size_t id = 0; id < nv; id++) { /* first-appearance id -> rank */
+            size_t lo = 0, hi = nv;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (sorted[mid] < val[id]) lo = mid + 1;
+                else hi = mid;
+            }
+            map[id] = (uint32_t)lo;
+        }
+        for (i = 0; i < k; i++) rank[c * k + i] = map[rank[c * k + i]];
+        nd[c] = nv;
+    }
+    if (ok) {
+        uint32_t *src = ord, *dst = ord + k;
+        for (size_t i = 0; i < k; i++) src[i] = (uint32_t)i;
+        for (int c = 2; c >= 0; c--) { /* least significant component first; each pass is stable */
+            const uint32_t *rk = rank + (size_t)c * k;
+            memset(cnt, 0, (nd[c] + 1) * sizeof *cnt);
+            for (size_t i = 0; i < k; i++) cnt[rk[i] + 1]++;
+            for (size_t v = 1; v <= nd[c]; v++) cnt[v] += cnt[v - 1];
+            for (size_t i = 0; i < k; i++) dst[cnt[rk[src[i]]]++] = src[i];
+            uint32_t *t = src;
+            src = dst;
+            dst = t;
+        }
+        for (size_t i = 0; i < k; i++) tmp[i] = a[src[i]];
+    }
+    free(tab), free(val), free(rank), free(map), free(ord), free(cnt);
+    return ok ? tmp : NULL;
+}
+
 /* Byte d (0 = least significant) of the sort key of a counted triple: T, then t_x, then x, each a
  * non-negative double whose bit pattern orders as an unsigned integer does. */
 static inline unsigned key_byte(const triple_w *r, int d) {
@@ -168,7 +257,8 @@ ulm_status ulm_clv_groups_build(const double *x, const double *t_x, const double
         if (tab[s].w != 0) tw[j++] = (triple_w){tab[s].t, tab[s].w};
     free(tab);
     tab = NULL;
-    sorted = k ? radix_sort_triples(tw, tw + kk, k) : tw;
+    sorted = k ? rank_sort_triples(tw, tw + kk, k) : tw;
+    if (!sorted) sorted = radix_sort_triples(tw, tw + kk, k);
     for (j = 0; j < k; j++) {
         out->x[j] = sorted[j].t.x;
         out->t_x[j] = sorted[j].t.t_x;
@@ -388,27 +478,6 @@ int ulm__bgnbd_objective(const ulm_clv_groups *g, const double th[4], double *f,
     bg_ctx c = {.g = g};
     for (size_t i = 0; i < g->n; i++) c.wsum += g->w[i];
     return bg_objective_h(&c, th, f, grad, hess);
-}
-
-/* A slot of the distinct-value table: a value and its index in c->val (UINT32_MAX: empty). */
-typedef struct value_slot {
-    double v;
-    uint32_t i;
-} value_slot;
-
-/* Index of v in the table (cap slots), adding it as value number *k of val when new; UINT32_MAX when
- * the table is full. */
-static uint32_t value_index(value_slot *tab, size_t cap, double *val, size_t *k, double v) {
-    uint64_t b;
-    memcpy(&b, &v, sizeof b);
-    size_t h = (size_t)((b * 0x9e3779b97f4a7c15u) >> 32) & (cap - 1);
-    for (; tab[h].i != UINT32_MAX; h = (h + 1) & (cap - 1))
-        if (tab[h].v == v) return tab[h].i;
-    if (2 * (*k + 1) > cap) return UINT32_MAX;
-    tab[h].v = v;
-    tab[h].i = (uint32_t)*k;
-    val[*k] = v;
-    return (uint32_t)(*k)++;
 }
 
 /* Fills c's distinct-value cache when the t_x and T values repeat enough to pay (fewer distinct
