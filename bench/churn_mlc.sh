@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Churn on the shared MLC++ set (stratified 75/25, seed 42): quality, training time and scoring speed of
 # ulm's trees and logistic regression next to XGBoost 1.7 (hist) and scikit-learn, measured in this run.
+# Scoring: ulm's own 300-tree model natively (`ulm eval churn --bench`: single rows, median of 7 passes;
+# batches, best of 7) against XGBoost's C API one row at a time and inplace_predict on the whole test set
+# (one thread); then XGBoost's model imported into a bundle (`ulm import xgboost`) and scored one row at a
+# time in both wasm builds in Node (bench/churn_wasm_score.mjs; needs ./run build). The machine is shared
+# and noisy: run it 3 times and read the ratios.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ULM=${ULM:-$ROOT/build/bin/ulm}
@@ -45,6 +50,8 @@ for t in (1, 2):
     sec, m = best(lambda: xgb.XGBClassifier(n_estimators=300, max_depth=6, learning_rate=0.1, tree_method='hist', n_jobs=t).fit(Xtr, ytr))
     xg[t] = (sec, m)
 bst = xg[1][1].get_booster(); bst.set_param({'nthread': 1})
+bst.save_model(d + '/xgb.json'); Xte.astype(np.float32).tofile(d + '/xte.f32')
+open(d + '/nf', 'w').write(str(Xte.shape[1]))
 xauc = roc_auc_score(yte, xg[1][1].predict_proba(Xte)[:, 1])
 # batch: the whole test set per call, one thread
 bsec, _ = best(lambda: [bst.inplace_predict(Xte) for _ in range(20)], 5)
@@ -79,3 +86,18 @@ print(f"single-row scoring: ulm {g1['score_ns_per_row'] / 1000:.2f} us/row, XGBo
 print(f"batch scoring, 1 thread: ulm {g1['score_batch_rows_per_s']:,.0f} rows/s, XGBoost {x_rps:,.0f} rows/s "
       f"(ratio {g1['score_batch_rows_per_s'] / x_rps:.1f}x)")
 PY
+JS=${ULM_JS_DIR:-$ROOT/build/js}
+if [ -f "$JS/ulm.mjs" ]; then
+  "$ULM" import xgboost "$d/xgb.json" --into "$d/xgb.ulm" >/dev/null
+  node "$ROOT/bench/churn_wasm_score.mjs" "$d/xgb.ulm" "$d/xte.f32" "$(cat "$d/nf")" "$JS" >"$d/wasm.jsonl"
+  $PY - "$d/wasm.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    print(f"wasm ({r['runtime']}, the XGBoost model imported): single row {r['single_us_per_row']:.2f} us/row "
+          f"(best pass {r['single_best_us_per_row']:.2f}; Model#churn with its result object {r['churn_us_per_row']:.2f}), "
+          f"batch {r['batch_rows_per_s']:,.0f} rows/s")
+PY
+else
+  echo "wasm scoring: skipped (no $JS/ulm.mjs: ./run build first)"
+fi

@@ -3,14 +3,17 @@
 gen N SEED OUT.csv   simulates N customers from the BG/NBD process (Fader, Hardie & Lee 2005) with
                      r 0.243, alpha 4.414, a 0.793, b 2.426 (weeks), first purchases spread over 12
                      weeks before a 39-week calibration end, purchase times rounded to days; writes x,t_x,T.
-fit IN.csv           fits the same likelihood (grouped by distinct (x, t_x, T), log-parameters, analytic
-                     gradient, log-sum-exp) with scipy.optimize.minimize(BFGS); prints JSON.
+fit IN.csv           reads the table (pandas), groups it by distinct (x, t_x, T) (pandas hash group-by) and fits
+                     the same likelihood (log-parameters, vectorised NumPy log-likelihood with the analytic
+                     gradient, log-sum-exp) with scipy.optimize.minimize(BFGS); prints JSON with the time of
+                     each phase.
 """
 import json
 import sys
 import time
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
 
@@ -59,18 +62,24 @@ def nll(th, x, tx, T, w, W):
 
 
 def fit(path):
-    data = np.loadtxt(path, delimiter=",", skiprows=1)
+    # the whole pipeline as a NumPy user would write it: read with pandas, group with a hash group-by
+    # (faster than np.unique(axis=0), which sorts all rows), fit the grouped likelihood
     t0 = time.perf_counter()
-    trip, w = np.unique(data, axis=0, return_counts=True)
+    df = pd.read_csv(path, dtype=np.float64)
+    t1 = time.perf_counter()
+    grp = df.groupby(["x", "t_x", "T"], sort=True).size()
+    trip = np.array(grp.index.tolist(), dtype=np.float64)
     x, tx, T = trip[:, 0], trip[:, 1], trip[:, 2]
-    w = w.astype(float)
+    w = grp.to_numpy().astype(float)
     W = w.sum()
+    t2 = time.perf_counter()
     th0 = np.array([0.0, np.log(np.sum(w * T) / np.sum(w * x)), 0.0, 0.0])
     res = minimize(nll, th0, args=(x, tx, T, w, W), jac=True, method="BFGS", options={"gtol": 1e-9, "maxiter": 1000})
-    secs = time.perf_counter() - t0
+    t3 = time.perf_counter()
     r, al, a, b = np.exp(res.x)
     print(json.dumps({"r": r, "alpha": al, "a": a, "b": b, "loglik": -res.fun * W, "groups": int(len(w)),
-                      "customers": int(W), "seconds": secs, "success": bool(res.success), "nit": int(res.nit)}))
+                      "customers": int(W), "read_seconds": t1 - t0, "group_seconds": t2 - t1, "fit_seconds": t3 - t2,
+                      "seconds": t3 - t1, "success": bool(res.success), "nit": int(res.nit), "nfev": int(res.nfev)}))
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ typedef struct clv_run {
     size_t single;
     bool summary; /* input was a ready (x, t_x, T) table */
     uint64_t threads;
+    double group_seconds, bg_seconds; /* wall time of grouping and of the BG/NBD fit (benchmarks) */
 } clv_run;
 
 /* Records a warning: on stderr now, and for the JSON "warnings" list. */
@@ -143,7 +144,9 @@ static int prepare(clv_run *r, const char *sub, const char *path, ulm_opt *opts,
     }
     s = ulm_clv_summarise(&r->tx, r->cal_end, r->end, r->unit, &r->s, &d);
 fit:
+    double t0 = ulm_now();
     if (s == ULM_OK) s = ulm_clv_groups_build(r->s.x, r->s.t_x, r->s.T, r->s.n, &r->g, &d);
+    r->group_seconds = ulm_now() - t0;
     if (s != ULM_OK) {
         ulm_errorf("clv", "%s", d.message);
         return ULM_EXIT_FAIL;
@@ -154,7 +157,9 @@ fit:
         ulm_pool *pool = r->threads > 1 ? ulm_pool_new((uint32_t)r->threads) : NULL;
         fp.parallel = pool ? ulm_pool_parallel : NULL;
         fp.parallel_ctx = pool;
+        t0 = ulm_now();
         s = ulm_bgnbd_fit(&r->g, &fp, &r->bg, &r->rbg, &d);
+        r->bg_seconds = ulm_now() - t0;
         ulm_pool_free(pool);
         fp.parallel = NULL, fp.parallel_ctx = NULL;
         if (s != ULM_OK) {
@@ -201,9 +206,9 @@ static bool any_unconverged(const clv_run *r) {
 static void json_params(ulm_sb *b, const clv_run *r) {
     if (r->fit_bg)
         ulm_sb_printf(b, ",\"bgnbd\":{\"r\":%.10g,\"alpha\":%.10g,\"a\":%.10g,\"b\":%.10g,\"loglik\":%.10g,"
-                         "\"converged\":%s,\"iterations\":%d,\"grad_norm\":%.3g}",
+                         "\"converged\":%s,\"iterations\":%d,\"grad_norm\":%.3g,\"seconds\":%.4f}",
                       r->bg.r, r->bg.alpha, r->bg.a, r->bg.b, r->rbg.loglik, r->rbg.converged ? "true" : "false",
-                      r->rbg.iterations, r->rbg.grad_norm);
+                      r->rbg.iterations, r->rbg.grad_norm, r->bg_seconds);
     if (r->fit_pn)
         ulm_sb_printf(b, ",\"pnbd\":{\"r\":%.10g,\"alpha\":%.10g,\"s\":%.10g,\"beta\":%.10g,\"loglik\":%.10g,"
                          "\"converged\":%s,\"iterations\":%d,\"grad_norm\":%.3g}",
@@ -229,10 +234,10 @@ static void json_head(ulm_sb *b, const clv_run *r, const char *path) {
                   ",\"source\":\"%s\",\"rows\":%zu,\"guest_rows\":%zu,\"customer_days\":%zu,\"nonpositive_days\":%zu,"
                   "\"return_only_days\":%zu,\"first_day\":\"%s\",\"last_day\":\"%s\",\"calibration_end\":\"%s\","
                   "\"time_unit\":\"%s\",\"customers\":%zu,\"distinct_histories\":%zu,\"single_purchase_customers\":%zu,"
-                  "\"customers_after_calibration\":%zu",
+                  "\"customers_after_calibration\":%zu,\"group_seconds\":%.4f",
                   r->tx.from_store ? "store" : "table", r->tx.rows, r->tx.guest_rows, r->tx.n, r->tx.nonpositive_days,
                   r->tx.return_only_days, f0, f1, c0, r->unit == 7 ? "week" : "day", r->s.n, r->g.n, r->single,
-                  r->s.later);
+                  r->s.later, r->group_seconds);
 }
 
 static void text_params(const clv_run *r) {

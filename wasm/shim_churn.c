@@ -52,3 +52,13 @@ int32_t ulm_wasm_churn_score(const ulm_wasm_model *h, const float *x, float *p, 
     if (!h) return ULM_ERR_MISUSE;
     return (int32_t)ulm_model_churn_score(h->model, x, p, why, k, n_why, scratch);
 }
+
+/* P(churn) of n feature rows x[n * features] into p[n], without reasons (the batch scorer; the same values
+ * as ulm_wasm_churn_score row by row). Never allocates. */
+int32_t ulm_wasm_churn_predict(const ulm_wasm_model *h, const float *x, uint32_t n, float *p) {
+    if (!h || (n && (!x || !p))) return ULM_ERR_MISUSE;
+    const ulm_churn *c = ulm_model_churn(h->model);
+    if (!c) return ULM_ERR_NOT_FOUND;
+    ulm_churn_predict(c, x, n, p);
+    return ULM_OK;
+}

@@ -43,29 +43,26 @@ struct ulm_churn {
     ulm__tnode *nodes;
     float *cover;      /* hessian sum per node (TreeSHAP weights) */
     uint32_t *cat_bits;
-    /* the scoring layout of the trees (built by ulm__churn_prepare): every tree as a complete binary tree
-     * of depth fast_depth, nodes breadth-first (children of i at 2i+1, 2i+2), leaves after; padding nodes
-     * pass everything left into copies of the leaf. NULL when a tree is deeper than 8 or has a category
-     * set of more than one category (those models use the node walk). */
+    /* the packed scoring layout of the trees (built by ulm__churn_prepare): every tree as a complete binary
+     * tree of depth fast_depth, internal nodes breadth-first (children of i at 2i+1, 2i+2), one 4-byte node
+     * each: extended feature in the low 16 bits, threshold bin k in the high 16 (right when the row's bin of
+     * that feature is > k; padding nodes have k = 0xFFFF and pass everything left into copies of the leaf).
+     * Thresholds are quantised exactly: the bin of a value is the number of the feature's distinct split
+     * thresholds <= it, so x < thr[k] iff bin <= k. fast_depth is 0 (node walk only) when a tree is deeper
+     * than 8, a category set holds more than one category, or a feature has more than 65534 thresholds. */
     uint32_t fast_depth;
-    struct ulm__fnode *fast_nodes; /* n_trees * (2^fast_depth - 1) */
-    float *fast_leaves;            /* n_trees * 2^fast_depth */
-    uint32_t n_ext;                /* extended row length: n_features + category pairs */
-    uint32_t *ext_pair;            /* per pair: feature << 16 | category code (n_ext - n_features entries) */
+    uint32_t *fast_nodes; /* n_trees * (2^fast_depth - 1) */
+    float *fast_leaves;   /* n_trees * 2^fast_depth */
+    uint32_t n_ext;       /* extended row length: n_features + category pairs */
+    uint32_t *ext_pair;   /* per pair: feature << 16 | category code (n_ext - n_features entries) */
+    uint32_t *bin_off;    /* n_ext + 1: feature j's sorted distinct thresholds are bin_thr[bin_off[j]..bin_off[j+1]) */
+    float *bin_thr;
     /* calibration of the margin */
     uint32_t calib;
     float platt_a, platt_b; /* p = 1 / (1 + exp(-(a * margin + b))) */
     uint32_t n_iso;
     float *iso_x, *iso_y;   /* isotonic: ascending margins -> probabilities, linear in between */
 };
-
-/* A node of the scoring layout, 8 bytes: left when xe[feat] < thr, where xe is the row extended with one
- * value per (feature, category) pair the trees split on: 0 when the row has that category, 1 otherwise
- * (so one-category splits become thresholds at 0.5). Rows whose extended values hold a NaN use the node walk. */
-typedef struct ulm__fnode {
-    float thr;
-    uint32_t feat;
-} ulm__fnode;
 
 /* Builds the scoring layout of a tree model when possible (allocates; NOMEM only on allocation failure). */
 ulm_status ulm__churn_prepare(ulm_churn *m);

@@ -64,6 +64,8 @@ void ulm_churn_free(ulm_churn *m) {
     ulm__free(a, m->fast_nodes, 0);
     ulm__free(a, m->fast_leaves, 0);
     ulm__free(a, m->ext_pair, 0);
+    ulm__free(a, m->bin_off, 0);
+    ulm__free(a, m->bin_thr, 0);
     ulm__free(a, m->iso_x, 0);
     ulm__free(a, m->iso_y, 0);
     ulm__free(a, m, sizeof *m);
@@ -110,9 +112,21 @@ static uint32_t split_category(const ulm_churn *m, const ulm__tnode *n) {
     return 0;
 }
 
+/* Number of the n sorted thresholds t that are <= v: the bin of v (branch-free binary search). */
+static inline uint32_t bin_of(const float *t, uint32_t n, float v) {
+    if (!n) return 0;
+    uint32_t lo = 0;
+    while (n > 1) {
+        uint32_t h = n / 2;
+        lo = t[lo + h] <= v ? lo + h : lo;
+        n -= h;
+    }
+    return lo + (t[lo] <= v);
+}
+
 /* Fills the complete-tree position pos (depth d of D) from model node src (UINT32_MAX: a padding
  * subtree under a leaf of value v, which sends everything left into copies of v). */
-static void fill_fast(const ulm_churn *m, ulm__fnode *nodes, float *leaves, uint32_t D, uint32_t pos, uint32_t d,
+static void fill_fast(const ulm_churn *m, uint32_t *nodes, float *leaves, uint32_t D, uint32_t pos, uint32_t d,
                       uint32_t src, float v) {
     uint32_t ni = (1u << D) - 1;
     if (d == D) {
@@ -122,14 +136,19 @@ static void fill_fast(const ulm_churn *m, ulm__fnode *nodes, float *leaves, uint
     const ulm__tnode *n = src == UINT32_MAX ? NULL : &m->nodes[src];
     if (!n || (n->feat & ULM__TN_LEAF)) {
         if (n) v = n->u.value;
-        nodes[pos] = (ulm__fnode){INFINITY, 0};
+        nodes[pos] = 0xFFFFu << 16; /* no bin is above 0xFFFF: always left */
         fill_fast(m, nodes, leaves, D, 2 * pos + 1, d + 1, UINT32_MAX, v);
         fill_fast(m, nodes, leaves, D, 2 * pos + 2, d + 1, UINT32_MAX, v);
         return;
     }
     uint32_t f = n->feat & ULM__TN_FEAT;
-    if (n->feat & ULM__TN_CAT) nodes[pos] = (ulm__fnode){0.5f, ext_index(m, f, split_category(m, n))};
-    else nodes[pos] = (ulm__fnode){n->u.thr, f};
+    if (n->feat & ULM__TN_CAT) {
+        nodes[pos] = ext_index(m, f, split_category(m, n)); /* bin 0: has the category (left), 1: not */
+    } else {
+        const float *t = m->bin_thr + m->bin_off[f];
+        uint32_t k = bin_of(t, m->bin_off[f + 1] - m->bin_off[f], n->u.thr) - 1; /* thr is t[k] */
+        nodes[pos] = k << 16 | f;
+    }
     fill_fast(m, nodes, leaves, D, 2 * pos + 1, d + 1, n->left, 0);
     fill_fast(m, nodes, leaves, D, 2 * pos + 2, d + 1, n->right, 0);
 }
@@ -139,15 +158,62 @@ static int cmp_u32(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-ulm_status ulm__churn_prepare(ulm_churn *m) {
+static int cmp_f32(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* Drops the scoring layout (the model then scores by the node walk). */
+static void drop_fast(ulm_churn *m) {
     ulm__free(m->alloc, m->fast_nodes, 0);
     ulm__free(m->alloc, m->fast_leaves, 0);
     ulm__free(m->alloc, m->ext_pair, 0);
+    ulm__free(m->alloc, m->bin_off, 0);
+    ulm__free(m->alloc, m->bin_thr, 0);
     m->fast_nodes = NULL;
     m->fast_leaves = NULL;
     m->ext_pair = NULL;
+    m->bin_off = NULL;
+    m->bin_thr = NULL;
     m->fast_depth = 0;
     m->n_ext = 0;
+}
+
+/* The sorted distinct split thresholds of every numeric feature (bin_off, bin_thr over n_ext features);
+ * false when a feature has more than 65534 (its bins would not fit 16 bits). */
+static ulm_status build_bins(ulm_churn *m, bool *fits) {
+    uint32_t n_thr = 0;
+    *fits = false;
+    m->bin_off = ulm__calloc(m->alloc, (size_t)m->n_ext + 2, sizeof *m->bin_off);
+    if (!m->bin_off) return ULM_ERR_NOMEM;
+    for (uint32_t i = 0; i < m->n_nodes; i++) { /* counting sort of the thresholds by feature */
+        const ulm__tnode *n = &m->nodes[i];
+        if (!(n->feat & (ULM__TN_LEAF | ULM__TN_CAT))) m->bin_off[(n->feat & ULM__TN_FEAT) + 2]++, n_thr++;
+    }
+    for (uint32_t j = 2; j < m->n_ext + 2; j++) m->bin_off[j] += m->bin_off[j - 1];
+    m->bin_thr = ulm__alloc(m->alloc, ((size_t)n_thr + 1) * sizeof *m->bin_thr);
+    if (!m->bin_thr) return ULM_ERR_NOMEM;
+    for (uint32_t i = 0; i < m->n_nodes; i++) {
+        const ulm__tnode *n = &m->nodes[i];
+        if (!(n->feat & (ULM__TN_LEAF | ULM__TN_CAT))) m->bin_thr[m->bin_off[(n->feat & ULM__TN_FEAT) + 1]++] = n->u.thr;
+    }
+    uint32_t w = 0, start = 0; /* sort and deduplicate each feature's range, compacting */
+    for (uint32_t j = 0; j < m->n_ext; j++) {
+        uint32_t end = m->bin_off[j + 1];
+        qsort(m->bin_thr + start, end - start, sizeof *m->bin_thr, cmp_f32);
+        m->bin_off[j] = w;
+        for (uint32_t i = start; i < end; i++)
+            if (i == start || m->bin_thr[i] != m->bin_thr[w - 1]) m->bin_thr[w++] = m->bin_thr[i];
+        if (w - m->bin_off[j] > 0xFFFE) return ULM_OK;
+        start = end;
+    }
+    m->bin_off[m->n_ext] = w;
+    *fits = true;
+    return ULM_OK;
+}
+
+ulm_status ulm__churn_prepare(ulm_churn *m) {
+    drop_fast(m);
     if (m->family != ULM_CHURN_GBDT || m->n_trees == 0 || m->max_depth > 8 || m->n_features > 1024) return ULM_OK;
     uint32_t np = 0;
     for (uint32_t i = 0; i < m->n_nodes; i++) {
@@ -171,9 +237,11 @@ ulm_status ulm__churn_prepare(ulm_churn *m) {
     for (uint32_t i = 0; i < np; i++)
         if (u == 0 || m->ext_pair[i] != m->ext_pair[u - 1]) m->ext_pair[u++] = m->ext_pair[i];
     m->n_ext = m->n_features + u;
-    if (m->n_ext > 2048) {
-        m->n_ext = 0;
-        return ULM_OK;
+    bool fits;
+    ulm_status st = m->n_ext > 2048 ? ULM_OK : build_bins(m, &fits);
+    if (st != ULM_OK || m->n_ext > 2048 || !fits) {
+        drop_fast(m);
+        return st;
     }
     uint32_t D = m->max_depth ? m->max_depth : 1, ni = (1u << D) - 1;
     m->fast_nodes = ulm__alloc(m->alloc, (size_t)m->n_trees * ni * sizeof *m->fast_nodes);
@@ -185,63 +253,72 @@ ulm_status ulm__churn_prepare(ulm_churn *m) {
     return ULM_OK;
 }
 
-/* Writes the extended row of x into xe; false when it holds a NaN (missing values take the node walk,
- * which knows each node's default direction). Out-of-range category codes count as missing. */
-static bool extend_row(const ulm_churn *m, const float *x, float *xe) {
+/* Writes the bins of row x (one per extended feature) into xb; false when the row holds a NaN or an
+ * infinity (those take the node walk, which knows each node's default direction). Out-of-range
+ * category codes count as missing. */
+static bool bin_row(const ulm_churn *m, const float *x, uint32_t *xb) {
     uint32_t nf = m->n_features;
     float bad = 0.0f;
     for (uint32_t f = 0; f < nf; f++) {
-        xe[f] = x[f];
         bad += x[f] * 0.0f; /* NaN (or inf) poisons the sum */
+        xb[f] = bin_of(m->bin_thr + m->bin_off[f], m->bin_off[f + 1] - m->bin_off[f], x[f]) << 16;
     }
     for (uint32_t k = 0; k < m->n_ext - nf; k++) {
         uint32_t f = m->ext_pair[k] >> 16, c = m->ext_pair[k] & 0xFFFF;
         float v = x[f];
         if (!(v >= 0.0f && v < (float)m->n_cats[f])) return false;
-        xe[nf + k] = (uint32_t)v == c ? 0.0f : 1.0f;
+        xb[nf + k] = (uint32_t)v == c ? 0 : 1u << 16;
     }
     return bad == 0.0f;
 }
 
-/* Branch-free descent of one complete tree of depth D over an extended row. */
+/* One step down a packed tree: node n = k << 16 | extended feature j, binned row xb[j] = bin << 16, so
+ * xb[j] > n exactly when bin > k (the feature bits below cannot tip an equal bin over). */
+#define ULM__STEP(i, n, xb) (2 * (i) + 1 + (size_t)((xb)[(n)&0xFFFFu] > (n)))
+
+/* Branch-free descent of complete trees of depth D over binned rows (children of i at 2i + 1 and 2i + 2,
+ * leaves from 2^D - 1 at lv[i - (2^D - 1)]). Leaf values are added to each row's sum in tree order, starting from the base margin:
+ * the same float additions as the node walk. */
 #define ULM__DESCEND(D)                                                                                          \
-    static inline float descend##D(const ulm__fnode *nd, const float *lv, const float *x) {                     \
-        uint32_t i = 0;                                                                                          \
-        for (uint32_t d = 0; d < D; d++) i = 2 * i + 2 - (uint32_t)(x[nd[i].feat] < nd[i].thr);                 \
-        return lv[i - ((1u << D) - 1)];                                                                          \
-    }                                                                                                            \
-    static float fast_sum##D(const ulm_churn *m, const float *x) {                                             \
-        const uint32_t ni = (1u << D) - 1;                                                                       \
-        const ulm__fnode *nd = m->fast_nodes;                                                                    \
+    static float fast_sum##D(const ulm_churn *m, const uint32_t *xb) {                                         \
+        const size_t ni = ((size_t)1 << D) - 1;                                                                  \
+        const uint32_t *nd = m->fast_nodes;                                                                      \
         const float *lv = m->fast_leaves;                                                                        \
-        /* eight trees at a time: eight independent chains of loads keep the CPU busy while each waits */      \
-        float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                                   \
+        float s = m->base;                                                                                       \
         uint32_t t = 0;                                                                                          \
+        /* eight trees at a time: eight independent chains of loads keep the CPU busy while each waits */      \
         for (; t + 8 <= m->n_trees; t += 8, nd += 8 * ni, lv += 8 * (ni + 1)) {                                  \
-            uint32_t i[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                            \
+            size_t i[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                              \
             for (uint32_t d = 0; d < D; d++)                                                                     \
-                for (uint32_t k = 0; k < 8; k++) {                                                               \
-                    const ulm__fnode *n = nd + k * ni + i[k];                                                    \
-                    i[k] = 2 * i[k] + 2 - (uint32_t)(x[n->feat] < n->thr);                                       \
-                }                                                                                                \
-            for (uint32_t k = 0; k < 8; k++) s[k] += lv[k * (ni + 1) + i[k] - ni];                               \
+                for (uint32_t k = 0; k < 8; k++) i[k] = ULM__STEP(i[k], nd[k * ni + i[k]], xb);              \
+            for (uint32_t k = 0; k < 8; k++) s += lv[k * (ni + 1) + i[k] - ni];                            \
         }                                                                                                        \
-        for (; t < m->n_trees; t++, nd += ni, lv += ni + 1) s[t & 7] += descend##D(nd, lv, x);                   \
-        return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));                                \
+        for (; t < m->n_trees; t++, nd += ni, lv += ni + 1) {                                                    \
+            size_t i = 0;                                                                                        \
+            for (uint32_t d = 0; d < D; d++) i = ULM__STEP(i, nd[i], xb);                                    \
+            s += lv[i - ni];                                                                               \
+        }                                                                                                        \
+        return s;                                                                                                \
     }                                                                                                            \
-    static void fast_block##D(const ulm_churn *m, const float *xe, uint32_t stride, uint32_t nr, float *out) {  \
-        const uint32_t ni = (1u << D) - 1;                                                                       \
-        const ulm__fnode *nd = m->fast_nodes;                                                                    \
+    /* nr binned rows (stride apart), tree-major: each tree stays in L1 while 8 rows at a time go down it */    \
+    static void fast_block##D(const ulm_churn *m, const uint32_t *xb, uint32_t stride, uint32_t nr, float *acc) { \
+        const size_t ni = ((size_t)1 << D) - 1;                                                                  \
+        const uint32_t *nd = m->fast_nodes;                                                                      \
         const float *lv = m->fast_leaves;                                                                        \
-        uint32_t idx[16];                                                                                        \
         for (uint32_t t = 0; t < m->n_trees; t++, nd += ni, lv += ni + 1) {                                      \
-            for (uint32_t r = 0; r < nr; r++) idx[r] = 0;                                                        \
-            for (uint32_t d = 0; d < D; d++) /* rows are independent chains: the CPU overlaps them */            \
-                for (uint32_t r = 0; r < nr; r++) {                                                              \
-                    const ulm__fnode *n = nd + idx[r];                                                           \
-                    idx[r] = 2 * idx[r] + 2 - (uint32_t)(xe[(size_t)r * stride + n->feat] < n->thr);             \
-                }                                                                                                \
-            for (uint32_t r = 0; r < nr; r++) out[r] += lv[idx[r] - ni];                                         \
+            uint32_t r = 0;                                                                                      \
+            for (; r + 8 <= nr; r += 8) {                                                                        \
+                size_t i[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                          \
+                const uint32_t *x0 = xb + (size_t)r * stride;                                                    \
+                for (uint32_t d = 0; d < D; d++)                                                                 \
+                    for (uint32_t k = 0; k < 8; k++) i[k] = ULM__STEP(i[k], nd[i[k]], x0 + k * stride);      \
+                for (uint32_t k = 0; k < 8; k++) acc[r + k] += lv[i[k] - ni];                              \
+            }                                                                                                    \
+            for (; r < nr; r++) {                                                                                \
+                size_t i = 0;                                                                                    \
+                for (uint32_t d = 0; d < D; d++) i = ULM__STEP(i, nd[i], xb + (size_t)r * stride);           \
+                acc[r] += lv[i - ni];                                                                      \
+            }                                                                                                    \
         }                                                                                                        \
     }
 ULM__DESCEND(1)
@@ -253,32 +330,39 @@ ULM__DESCEND(6)
 ULM__DESCEND(7)
 ULM__DESCEND(8)
 
-/* Sum of the trees over the scoring layout for one extended row. */
-static float fast_sum(const ulm_churn *m, const float *xe) {
+/* Margin of one binned row over the scoring layout. */
+static float fast_sum(const ulm_churn *m, const uint32_t *xb) {
     switch (m->fast_depth) {
-    case 1: return fast_sum1(m, xe);
-    case 2: return fast_sum2(m, xe);
-    case 3: return fast_sum3(m, xe);
-    case 4: return fast_sum4(m, xe);
-    case 5: return fast_sum5(m, xe);
-    case 6: return fast_sum6(m, xe);
-    case 7: return fast_sum7(m, xe);
-    default: return fast_sum8(m, xe);
+    case 1: return fast_sum1(m, xb);
+    case 2: return fast_sum2(m, xb);
+    case 3: return fast_sum3(m, xb);
+    case 4: return fast_sum4(m, xb);
+    case 5: return fast_sum5(m, xb);
+    case 6: return fast_sum6(m, xb);
+    case 7: return fast_sum7(m, xb);
+    default: return fast_sum8(m, xb);
     }
 }
 
-/* Adds the trees' sums for nr extended rows (tree-major: each tree stays in cache for the block). */
-static void fast_block(const ulm_churn *m, const float *xe, uint32_t stride, uint32_t nr, float *out) {
+/* Adds the trees' leaves to nr binned rows' sums. */
+static void fast_block(const ulm_churn *m, const uint32_t *xb, uint32_t stride, uint32_t nr, float *acc) {
     switch (m->fast_depth) {
-    case 1: fast_block1(m, xe, stride, nr, out); break;
-    case 2: fast_block2(m, xe, stride, nr, out); break;
-    case 3: fast_block3(m, xe, stride, nr, out); break;
-    case 4: fast_block4(m, xe, stride, nr, out); break;
-    case 5: fast_block5(m, xe, stride, nr, out); break;
-    case 6: fast_block6(m, xe, stride, nr, out); break;
-    case 7: fast_block7(m, xe, stride, nr, out); break;
-    default: fast_block8(m, xe, stride, nr, out); break;
+    case 1: fast_block1(m, xb, stride, nr, acc); break;
+    case 2: fast_block2(m, xb, stride, nr, acc); break;
+    case 3: fast_block3(m, xb, stride, nr, acc); break;
+    case 4: fast_block4(m, xb, stride, nr, acc); break;
+    case 5: fast_block5(m, xb, stride, nr, acc); break;
+    case 6: fast_block6(m, xb, stride, nr, acc); break;
+    case 7: fast_block7(m, xb, stride, nr, acc); break;
+    default: fast_block8(m, xb, stride, nr, acc); break;
     }
+}
+
+/* Margin of one row by walking the node table (the reference; also rows with NaN or infinity). */
+static float walk_sum(const ulm_churn *m, const float *x) {
+    float s = m->base;
+    for (uint32_t t = 0; t < m->n_trees; t++) s += tree_value(m, m->roots[t], x);
+    return s;
 }
 
 float ulm__churn_margin1(const ulm_churn *m, const float *x) {
@@ -288,37 +372,36 @@ float ulm__churn_margin1(const ulm_churn *m, const float *x) {
         return s;
     }
     if (m->fast_depth) {
-        float xe[2048];
-        if (extend_row(m, x, xe)) return m->base + fast_sum(m, xe);
+        uint32_t xb[2048];
+        if (bin_row(m, x, xb)) return fast_sum(m, xb);
     }
-    float s = m->base;
-    for (uint32_t t = 0; t < m->n_trees; t++) s += tree_value(m, m->roots[t], x);
-    return s;
+    return walk_sum(m, x);
 }
 
-/* Margins of n rows: blocks of rows through the scoring layout when it exists. */
+/* Margins of n rows: blocks of binned rows through the scoring layout when it exists. */
 static void margins(const ulm_churn *m, const float *x, size_t n, float *out) {
-    enum { BLOCK = 16 };
-    if (!m->fast_depth || m->n_ext > 256) {
+    enum { BLOCK = 64, CAP = 4096 }; /* 16 KB of bins on the stack */
+    if (!m->fast_depth || n == 1) {
         for (size_t r = 0; r < n; r++) out[r] = ulm__churn_margin1(m, x + r * m->n_features);
         return;
     }
-    float xe[BLOCK * 256];
+    uint32_t xb[CAP];
     size_t map[BLOCK];
     float acc[BLOCK];
-    for (size_t r0 = 0; r0 < n; r0 += BLOCK) {
-        size_t end = r0 + BLOCK < n ? r0 + BLOCK : n;
+    uint32_t block = CAP / m->n_ext < BLOCK ? CAP / m->n_ext : BLOCK; /* n_ext <= 2048: at least 2 */
+    for (size_t r0 = 0; r0 < n; r0 += block) {
+        size_t end = r0 + block < n ? r0 + block : n;
         uint32_t k = 0;
         for (size_t r = r0; r < end; r++) {
             const float *xr = x + r * m->n_features;
-            if (extend_row(m, xr, xe + (size_t)k * m->n_ext)) {
+            if (bin_row(m, xr, xb + (size_t)k * m->n_ext)) {
                 map[k] = r;
                 acc[k++] = m->base;
             } else {
-                out[r] = ulm__churn_margin1(m, xr);
+                out[r] = walk_sum(m, xr);
             }
         }
-        fast_block(m, xe, m->n_ext, k, acc);
+        fast_block(m, xb, m->n_ext, k, acc);
         for (uint32_t i = 0; i < k; i++) out[map[i]] = acc[i];
     }
 }

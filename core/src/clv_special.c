@@ -131,3 +131,11 @@ ulm_status ulm__hyp2f1_grad(double a, double b, double c, double z, double out[5
     out[4] = fz;
     return ULM_OK;
 }
+
+double ulm__trigamma(double x) {
+    double s = 0;
+    for (; x < 10; x += 1) s += 1 / (x * x);
+    double t = 1 / x, t2 = t * t;
+    /* 1/x + 1/(2x^2) + 1/(6x^3) - 1/(30x^5) + 1/(42x^7) - 1/(30x^9) + 5/(66x^11) */
+    return s + t + t2 / 2 + t * t2 * (1.0 / 6 - t2 * (1.0 / 30 - t2 * (1.0 / 42 - t2 * (1.0 / 30 - t2 * 5.0 / 66))));
+}

@@ -374,13 +374,27 @@ ULM_TEST(churn_scoring_layout_matches_node_walk) {
     for (uint32_t r = 0; r < 2500; r += 70) s.x[(size_t)r * 4 + 3] = NAN;
     float *batch = malloc(2500 * sizeof *batch);
     ulm_churn_margin(m, s.x, 2500, batch);
+    float *pb = malloc(2500 * sizeof *pb);
+    ulm_churn_predict(m, s.x, 2500, pb);
     for (uint32_t r = 0; r < 2500; r++) {
-        float one, want = walk_margin(m, s.x + (size_t)r * 4);
+        /* the same float additions in the same order: bit for bit */
+        float one, p1, want = walk_margin(m, s.x + (size_t)r * 4);
         ulm_churn_margin(m, s.x + (size_t)r * 4, 1, &one);
-        ASSERT_NEAR(one, want, 1e-5);
-        ASSERT_NEAR(batch[r], want, 1e-5);
+        ulm_churn_predict(m, s.x + (size_t)r * 4, 1, &p1);
+        ASSERT_TRUE(memcmp(&one, &want, sizeof one) == 0);
+        ASSERT_TRUE(memcmp(&batch[r], &want, sizeof one) == 0);
+        ASSERT_TRUE(memcmp(&p1, &pb[r], sizeof p1) == 0);
     }
-    free(batch);
+    /* the packed nodes' bins reproduce every numeric split: x < thr exactly when bin <= k */
+    for (uint32_t i = 0; i < m->n_nodes; i++) {
+        const ulm__tnode *n = &m->nodes[i];
+        if (n->feat & (ULM__TN_LEAF | ULM__TN_CAT)) continue;
+        uint32_t f = n->feat & ULM__TN_FEAT, lo = m->bin_off[f], hi = m->bin_off[f + 1], k = lo;
+        while (k < hi && m->bin_thr[k] != n->u.thr) k++;
+        ASSERT_TRUE(k < hi);
+        for (uint32_t j = lo + 1; j < hi; j++) ASSERT_TRUE(m->bin_thr[j - 1] < m->bin_thr[j]);
+    }
+    free(batch), free(pb);
     ulm_churn_free(m);
     free(s.x), free(s.y);
     return 0;

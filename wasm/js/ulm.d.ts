@@ -188,6 +188,12 @@ export interface Model {
   score(request: ScoreRequest): ScoreResult;
   /** The bundle's recommender: 'pop', 'itemknn', 'als', 'bpr', 'ease', 'content' or 'hybrid'. */
   readonly recsAlgo: string;
+  /**
+   * P(churn) of n table rows at once, without reasons (the batch scorer): rows holds the rows' features
+   * back to back (NaN = missing). Each value equals churn({ features: row }).probability.
+   * Throws UlmError ERR_NOT_FOUND when the bundle has no churn model.
+   */
+  churnProbabilities(rows: Float32Array | ArrayLike<number>): Float32Array;
   /** Frees the model's wasm memory; any later use throws UlmError ERR_MISUSE. Idempotent. */
   close(): void;
 }

@@ -54,6 +54,7 @@ const RAW_EXPORTS = [
 RAW_EXPORTS.push('ulm_wasm_churn_info', 'ulm_wasm_churn_feature', 'ulm_wasm_churn_features', 'ulm_wasm_churn_score');
 RAW_EXPORTS.push('ulm_wasm_item_price');  // wasm/shim_catalog.c
 RAW_EXPORTS.push('ulm_wasm_score');  // wasm/shim_score.c
+RAW_EXPORTS.push('ulm_wasm_churn_predict');  // wasm/shim_churn.c: batch churn scoring
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
 const utf8Encoder = new TextEncoder();
@@ -770,6 +771,44 @@ class Model {
 
   /** The bundle's recommender: 'pop', 'itemknn', 'als', 'bpr', 'ease', 'content' or 'hybrid'. */
   get recsAlgo() { return this.#rt.cstr(this.#rt.fn.ulm_wasm_recs_algo(this.#handle())); }
+
+  #churnNf = -1; // churn features of the bundle (0: no churn model), read once by churnProbabilities
+
+  /**
+   * P(churn) of n table rows at once, without reasons: rows holds the rows' features back to back (a
+   * Float32Array or numbers; NaN = missing, categorical features as codes). Returns a Float32Array of n
+   * probabilities, each equal to churn({ features: row }).probability. Throws UlmError ERR_NOT_FOUND when
+   * the bundle has no churn model.
+   */
+  churnProbabilities(rows) {
+    const h = this.#handle();
+    const rt = this.#rt;
+    if (this.#churnNf < 0) {
+      const info = rt.alloc(20);
+      try {
+        const st = rt.fn.ulm_wasm_churn_info(h, info);
+        if (st !== ST_OK) throw rt.error(st);
+        const dv = new DataView(rt.memory());
+        this.#churnNf = dv.getUint32(info, true) ? dv.getUint32(info + 4, true) : 0;
+      } finally {
+        rt.fn.free(info);
+      }
+    }
+    const nf = this.#churnNf;
+    if (!nf) throw this.#rtError(ST_NOT_FOUND, 'the bundle has no churn model');
+    if (!rows || typeof rows.length !== 'number' || rows.length % nf !== 0)
+      throw this.#rtError(ST_MISUSE, `rows must hold a whole number of rows of ${nf} features`);
+    const n = rows.length / nf;
+    const buf = rt.alloc(4 * (rows.length + n));
+    try {
+      new Float32Array(rt.memory(), buf, rows.length).set(rows);
+      const st = rt.fn.ulm_wasm_churn_predict(h, buf, n, buf + 4 * rows.length);
+      if (st !== ST_OK) throw rt.error(st);
+      return new Float32Array(rt.memory(), buf + 4 * rows.length, n).slice();
+    } finally {
+      rt.fn.free(buf);
+    }
+  }
 
   /** Frees the model's wasm memory. Later calls throw UlmError ERR_MISUSE; close() again is a no-op. */
   close() {

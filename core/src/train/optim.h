@@ -22,4 +22,13 @@ typedef struct ulm__bfgs_result {
 int ulm__bfgs(int n, double *x, ulm__objective fn, void *ud, int max_iter, double grad_tol, double max_step,
               ulm__bfgs_result *res);
 
+/* Objective with its Hessian: f(x), g(x) and the n x n Hessian h(x) (row-major); 0 when all are finite. */
+typedef int (*ulm__objective_h)(void *ud, const double *x, double *f, double *g, double *h);
+
+/* Minimises fn from x[0..n) in place with Newton's method (Hessian shifted by a multiple of the identity
+ * until positive definite), the line search and step cap of ulm__bfgs. Returns -1 when fn fails at the
+ * start, else 0. (optim_newton.c) */
+int ulm__newton(int n, double *x, ulm__objective_h fn, void *ud, int max_iter, double grad_tol, double max_step,
+                ulm__bfgs_result *res);
+
 #endif

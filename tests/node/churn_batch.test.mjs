@@ -1,0 +1,53 @@
+// Model#churnProbabilities (the batch scorer, wasm/shim_churn.c ulm_wasm_churn_predict) on a boosted-tree
+// churn model, in both wasm builds: every probability equals churn({ features }).probability and the native
+// `ulm predict churn` (float32) bit for bit, in one batch and one row at a time.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { RUNTIMES, buildFixture, f32, jsonLines, ulm, ulmPackage } from './fixture.mjs';
+
+let api, bundle, x, nf, ids, native;
+
+before(async () => {
+  api = await ulmPackage();
+  const fx = buildFixture();
+  bundle = join(fx.dir, 'churn_gbdt.ulm');
+  const table = join(fx.dir, 'rows_gbdt.csv');
+  ulm('train', fx.store, '--out', bundle, '--churn', 'gbdt', '--cutoff', '2011-06-01,2011-09-01', '--churn-table', table);
+  const [head, ...lines] = readFileSync(table, 'utf8').trim().split('\n');
+  const cols = head.split(',');
+  const rows = lines.map((l) => l.split(',')).filter((r) => r[cols.indexOf('cutoff')] === '2011-09-01');
+  const feat = cols.slice(2, -1);
+  nf = feat.length;
+  ids = rows.map((r) => r[0]);
+  x = new Float32Array(rows.length * nf);
+  rows.forEach((r, i) => feat.forEach((_, f) => { x[i * nf + f] = r[2 + f] === '' ? NaN : Number(r[2 + f]); }));
+  native = new Map(jsonLines(ulm('predict', 'churn', bundle, '--input', fx.store, '--as-of', '2011-09-01', '--json'))
+    .map((r) => [r.customer, r.p_churn]));
+});
+
+for (const runtime of RUNTIMES) {
+  describe(`${runtime} runtime`, () => {
+    let model;
+    before(async () => { model = await api.loadModel(new Uint8Array(readFileSync(bundle)), { runtime }); });
+    after(() => model?.close());
+
+    test('churnProbabilities equals churn({ features }) and the native scorer, batched and row by row', () => {
+      const n = ids.length;
+      assert.ok(n > 50);
+      const all = model.churnProbabilities(x);
+      assert.equal(all.length, n);
+      for (let i = 0; i < n; i++) {
+        const row = x.subarray(i * nf, (i + 1) * nf);
+        const one = model.churnProbabilities(row)[0];
+        const viaChurn = model.churn({ features: Array.from(row), reasons: 0 }).probability;
+        assert.ok(Object.is(all[i], one) && Object.is(one, viaChurn), `row ${i}: ${all[i]} ${one} ${viaChurn}`);
+        assert.equal(all[i], f32(native.get(ids[i])), `customer ${ids[i]}`);
+      }
+      assert.equal(model.churnProbabilities(new Float32Array(0)).length, 0);
+      assert.throws(() => model.churnProbabilities([1, 2, 3]), (e) => e.code === 'ERR_MISUSE');
+    });
+  });
+}
