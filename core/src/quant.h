@@ -1,0 +1,34 @@
+/* quant.h: compact number formats of the bundle (docs/format.md): IEEE half floats (F16) and
+ * int8 rows with a per-row f32 scale (Q8_ROW), and the integer dot product the recommender
+ * scores int8 item rows with. Internal; shared by the scorer (recs_load.c, recs_score.c) and
+ * the trainer's writer (train/recs_export.c).
+ *
+ *   int16_t xq[stride]; float xs = ulm__quant_i16(x, f, stride, xq);   // once per user
+ *   float s_j = (float)ulm__dot_q8(row_j, xq, stride) * (xs * scale_j);   // per item, exact integers
+ */
+#ifndef ULM_QUANT_H
+#define ULM_QUANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Row stride of a Q8_ROW section with cols columns: cols rounded up to 64 bytes. */
+static inline size_t ulm__q8_stride(size_t cols) { return (cols + 63) & ~(size_t)63; }
+
+/* The half float nearest to v (ties to even; overflow to infinity, NaN stays NaN). */
+uint16_t ulm__f16_from_f32(float v);
+/* The float a half float stands for (exact). */
+float ulm__f16_to_f32(uint16_t h);
+
+/* Quantises y[0..f) to q[0..stride) (q[t] = round(y[t] / scale), |q| <= 127, zero padding);
+ * returns scale = max|y| / 127 (0 for a zero row). */
+float ulm__q8_row(const float *y, size_t f, size_t stride, int8_t *q);
+
+/* Quantises the user vector x[0..f) to xq[0..stride) (zero padding) with the largest magnitude
+ * that keeps an int8 row's dot product inside int32; returns the scale (x[t] ~ xq[t] * scale). */
+float ulm__quant_i16(const float *x, size_t f, size_t stride, int16_t *xq);
+
+/* sum q[t] * x[t] over t < stride (a multiple of 16), exactly in integers: the same in every build. */
+int32_t ulm__dot_q8(const int8_t *q, const int16_t *x, size_t stride);
+
+#endif
