@@ -89,3 +89,43 @@ int32_t ulm__dot_q8(const int8_t *q, const int16_t *x, size_t stride) {
     return acc;
 #endif
 }
+
+#if defined(__wasm_simd128__)
+/* The four lanes of a (products of 8 int8 x int16 pairs, pairwise summed) for 16 elements. */
+static inline __attribute__((always_inline)) v128_t dot16(const int8_t *q, const int16_t *x) {
+    v128_t a = wasm_v128_load(q);
+    return wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(a), wasm_v128_load(x)),
+                          wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(a), wasm_v128_load(x + 8)));
+}
+#endif
+
+void ulm__score_q8(const int8_t *q, size_t stride, uint32_t n, const int16_t *x, float xs, const float *scale,
+                   const float *bias, float *out) {
+    uint32_t j = 0;
+#if defined(__wasm_simd128__)
+    /* Four rows at a time; their four partial-sum vectors are transposed and added, so the four
+     * int32 dots land in one vector, converted and scaled lane by lane (the scalar expression). */
+    v128_t vxs = wasm_f32x4_splat(xs);
+    for (; j + 4 <= n; j += 4) {
+        const int8_t *r = q + (size_t)j * stride;
+        v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+        for (size_t t = 0; t < stride; t += 16) {
+            const int16_t *xt = x + t;
+            a0 = wasm_i32x4_add(a0, dot16(r + t, xt));
+            a1 = wasm_i32x4_add(a1, dot16(r + stride + t, xt));
+            a2 = wasm_i32x4_add(a2, dot16(r + 2 * stride + t, xt));
+            a3 = wasm_i32x4_add(a3, dot16(r + 3 * stride + t, xt));
+        }
+        v128_t s01 = wasm_i32x4_add(wasm_i32x4_shuffle(a0, a1, 0, 4, 1, 5), wasm_i32x4_shuffle(a0, a1, 2, 6, 3, 7));
+        v128_t s23 = wasm_i32x4_add(wasm_i32x4_shuffle(a2, a3, 0, 4, 1, 5), wasm_i32x4_shuffle(a2, a3, 2, 6, 3, 7));
+        v128_t d = wasm_i32x4_add(wasm_i32x4_shuffle(s01, s23, 0, 1, 4, 5), wasm_i32x4_shuffle(s01, s23, 2, 3, 6, 7));
+        v128_t v = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(d), wasm_f32x4_mul(vxs, wasm_v128_load(scale + j)));
+        if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + j));
+        wasm_v128_store(out + j, v);
+    }
+#endif
+    for (; j < n; j++) {
+        float v = (float)ulm__dot_q8(q + (size_t)j * stride, x, stride) * (xs * scale[j]);
+        out[j] = bias ? v + bias[j] : v;
+    }
+}

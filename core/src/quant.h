@@ -31,4 +31,9 @@ float ulm__quant_i16(const float *x, size_t f, size_t stride, int16_t *xq);
 /* sum q[t] * x[t] over t < stride (a multiple of 16), exactly in integers: the same in every build. */
 int32_t ulm__dot_q8(const int8_t *q, const int16_t *x, size_t stride);
 
+/* out[j] = (float)dot(q_j, x) * (xs * scale[j]) (+ bias[j] when bias) for the n rows of q (stride
+ * bytes each): the scorer's hot loop, four rows at a time with SIMD; every build gives the same floats. */
+void ulm__score_q8(const int8_t *q, size_t stride, uint32_t n, const int16_t *x, float xs, const float *scale,
+                   const float *bias, float *out);
+
 #endif

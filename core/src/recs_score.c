@@ -175,9 +175,7 @@ static void score_all(const ulm_model *m, const uint32_t *h, size_t nh, const la
         if (r->q8) { /* exact integer dots: every build ranks alike */
             size_t qs = r->q8_stride;
             float xs = ulm__quant_i16(l->x, f, qs, l->xq);
-            for (uint32_t j = 0; j < ni; j++)
-                l->s[j] = (float)ulm__dot_q8(r->q8 + (size_t)j * qs, l->xq, qs) * (xs * r->q8_scale[j]) +
-                          (r->bias ? r->bias[j] : 0.0f);
+            ulm__score_q8(r->q8, qs, ni, l->xq, xs, r->q8_scale, r->bias, l->s);
             return;
         }
         for (uint32_t j = 0; j < ni; j++)
@@ -386,6 +384,9 @@ ulm_status ulm_recommend(const ulm_model *m, const uint32_t *hist, size_t n_hist
     const uint32_t *rank = m->recs->pop_rank;
     for (uint32_t j = 0; j < ni; j++) {
         float s = l.s[j];
+        /* Once the heap is full only a score at least the k-th best can enter (NaN never): most
+         * items stop at this one comparison. */
+        if (n == k && !(s >= l.hs[0])) continue;
         if (s == -INFINITY || s != s || blocked(m, o, j)) continue;
         n = heap_push(rank, l.hs, l.hi, n, k, s, j);
     }
