@@ -1,6 +1,8 @@
 /* quant.c: half floats, int8 rows and the int8 x int16 dot product (quant.h). */
 #include "quant.h"
 
+#include "ulm_impl.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -128,4 +130,33 @@ void ulm__score_q8(const int8_t *q, size_t stride, uint32_t n, const int16_t *x,
         float v = (float)ulm__dot_q8(q + (size_t)j * stride, x, stride) * (xs * scale[j]);
         out[j] = bias ? v + bias[j] : v;
     }
+}
+
+void ulm__score_f32(const float *y, size_t f, uint32_t n, const float *x, const float *bias, float *out) {
+    uint32_t j = 0;
+#if defined(__wasm_simd128__)
+    /* ulm__dot8's eight partial sums are lanes 0-3 (lo) and 4-7 (hi); its final order,
+     * ((s0+s4)+(s1+s5)) + ((s2+s6)+(s3+s7)), is v = lo + hi, then (v0+v1) + (v2+v3), done for
+     * four rows at once by two transposing shuffles. */
+    if (f % 8 == 0) {
+        for (; j + 4 <= n; j += 4) {
+            const float *r = y + (size_t)j * f;
+            v128_t v[4];
+            for (int q = 0; q < 4; q++) {
+                v128_t lo = wasm_f32x4_splat(0), hi = lo;
+                const float *rq = r + (size_t)q * f;
+                for (size_t t = 0; t < f; t += 8) {
+                    lo = wasm_f32x4_add(lo, wasm_f32x4_mul(wasm_v128_load(x + t), wasm_v128_load(rq + t)));
+                    hi = wasm_f32x4_add(hi, wasm_f32x4_mul(wasm_v128_load(x + t + 4), wasm_v128_load(rq + t + 4)));
+                }
+                v[q] = wasm_f32x4_add(lo, hi);
+            }
+            v128_t ab = wasm_f32x4_add(wasm_i32x4_shuffle(v[0], v[1], 0, 4, 2, 6), wasm_i32x4_shuffle(v[0], v[1], 1, 5, 3, 7));
+            v128_t cd = wasm_f32x4_add(wasm_i32x4_shuffle(v[2], v[3], 0, 4, 2, 6), wasm_i32x4_shuffle(v[2], v[3], 1, 5, 3, 7));
+            v128_t s4 = wasm_f32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 1, 4, 5), wasm_i32x4_shuffle(ab, cd, 2, 3, 6, 7));
+            wasm_v128_store(out + j, wasm_f32x4_add(s4, bias ? wasm_v128_load(bias + j) : wasm_f32x4_splat(0.0f)));
+        }
+    }
+#endif
+    for (; j < n; j++) out[j] = ulm__dot8(x, y + (size_t)j * f, f) + (bias ? bias[j] : 0.0f);
 }

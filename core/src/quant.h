@@ -36,4 +36,8 @@ int32_t ulm__dot_q8(const int8_t *q, const int16_t *x, size_t stride);
 void ulm__score_q8(const int8_t *q, size_t stride, uint32_t n, const int16_t *x, float xs, const float *scale,
                    const float *bias, float *out);
 
+/* out[j] = ulm__dot8(x, y_j, f) + (bias ? bias[j] : 0) for the n rows of y (f floats each): the f32
+ * scorer's hot loop, bit for bit ulm__dot8's sums (SIMD four rows at a time when f % 8 == 0). */
+void ulm__score_f32(const float *y, size_t f, uint32_t n, const float *x, const float *bias, float *out);
+
 #endif

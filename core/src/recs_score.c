@@ -178,8 +178,7 @@ static void score_all(const ulm_model *m, const uint32_t *h, size_t nh, const la
             ulm__score_q8(r->q8, qs, ni, l->xq, xs, r->q8_scale, r->bias, l->s);
             return;
         }
-        for (uint32_t j = 0; j < ni; j++)
-            l->s[j] = ulm__dot8(l->x, r->item_f + (size_t)j * f, f) + (r->bias ? r->bias[j] : 0.0f);
+        ulm__score_f32(r->item_f, f, ni, l->x, r->bias, l->s);
         return;
     case ULM__RC_HYBRID: {
         add_neighbours(&r->nb, ni, h, nh, l->s);

@@ -180,8 +180,8 @@ ULM_TEST(quant_bundles_score_within_quantisation_error) {
         ASSERT_TRUE(bundle(&rm, ULM_REC_QUANT_INT8, &b8, &l8) == 0);
         ASSERT_TRUE(bundle(&rm, ULM_REC_QUANT_FP16, &b16, &l16) == 0);
         bool factors = algos[a] == ULM_REC_ALS || algos[a] == ULM_REC_BPR;
-        uint32_t dt;
-        uint64_t z32, z8, z16;
+        uint32_t dt = 0;
+        uint64_t z32 = 0, z8 = 0, z16 = 0;
         const char *tag = factors ? "RCIF" : "RCNW";
         ASSERT_TRUE(section(b32, l32, tag, &dt, &z32) == 0 && dt == ULM_DT_F32);
         ASSERT_TRUE(section(b8, l8, tag, &dt, &z8) == 0 && dt == (factors ? ULM_DT_Q8_ROW : ULM_DT_F16));
