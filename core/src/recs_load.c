@@ -90,7 +90,6 @@ void ulm__recs_free(ulm_model *m) {
     ulm__free(m->alloc, r->gram, 0);
     ulm__free(m->alloc, r->bias, 0);
     ulm__free(m->alloc, r->rpop, 0);
-    ulm__free(m->alloc, r->pop_rank, 0);
     free_nb(m, &r->nb);
     free_nb(m, &r->cn);
     ulm__free(m->alloc, r, sizeof *r);
@@ -215,11 +214,6 @@ ulm_status ulm__recs_load(ulm_model *m, uint32_t flags, ulm_diag *diag) {
     m->recs = r;
     ulm_status s = load_header(m, &h, r, diag);
     if (s == ULM_OK) s = load_body(m, r, (flags & ULM_LOAD_DEEP) != 0, diag);
-    if (s == ULM_OK) {
-        r->pop_rank = ulm__alloc(m->alloc, ((size_t)m->n_items + 1) * sizeof *r->pop_rank);
-        if (!r->pop_rank) s = ULM_ERR_NOMEM;
-        for (uint32_t i = 0; s == ULM_OK && i < m->n_items; i++) r->pop_rank[m->pop_order[i]] = i;
-    }
     if (s != ULM_OK) ulm__recs_free(m);
     return s;
 }

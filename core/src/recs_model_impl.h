@@ -37,7 +37,6 @@ typedef struct ulm__recs {
     float rpop_inv;    /* 1 / max(rpop), 0 when all zero */
     ulm__nblist nb;    /* item-kNN, content, EASE, hybrid's item-kNN part */
     ulm__nblist cn;    /* hybrid's content part */
-    uint32_t *pop_rank;/* [n_items] position in the popularity order: the tie-break */
 } ulm__recs;
 
 #endif

@@ -218,29 +218,30 @@ static float contribution(const ulm_model *m, uint32_t hi, uint32_t j, size_t nh
     }
 }
 
-/* True when (s1, i1) ranks above (s2, i2): higher score, then more popular. */
-static inline bool better(const uint32_t *rank, float s1, uint32_t i1, float s2, uint32_t i2) {
-    return s1 > s2 || (s1 == s2 && rank[i1] < rank[i2]);
+/* True when (s1, i1) ranks above (s2, i2): higher score, then earlier in the POPR order (higher
+ * popularity score, then lower index: the order ulm__rank_by_score gives pop_order). */
+static inline bool better(const float *pop, float s1, uint32_t i1, float s2, uint32_t i2) {
+    return s1 > s2 || (s1 == s2 && (pop[i1] > pop[i2] || (pop[i1] == pop[i2] && i1 < i2)));
 }
 
 /* Min-heap of the k best: hs[0] is the k-th best so far. Returns the new size. */
-static uint32_t heap_push(const uint32_t *rank, float *hs, uint32_t *hi, uint32_t size, uint32_t k, float s,
+static uint32_t heap_push(const float *pop, float *hs, uint32_t *hi, uint32_t size, uint32_t k, float s,
                           uint32_t i) {
     uint32_t c;
     if (size < k) {
         for (c = size++; c > 0;) {
             uint32_t p = (c - 1) / 2;
-            if (!better(rank, hs[p], hi[p], s, i)) break;
+            if (!better(pop, hs[p], hi[p], s, i)) break;
             hs[c] = hs[p], hi[c] = hi[p], c = p;
         }
     } else {
-        if (!better(rank, s, i, hs[0], hi[0])) return size;
+        if (!better(pop, s, i, hs[0], hi[0])) return size;
         for (c = 0;;) {
             uint32_t lc = 2 * c + 1, rc = lc + 1, w = c;
             float ws = s;
             uint32_t wi = i;
-            if (lc < size && better(rank, ws, wi, hs[lc], hi[lc])) w = lc, ws = hs[lc], wi = hi[lc];
-            if (rc < size && better(rank, ws, wi, hs[rc], hi[rc])) w = rc;
+            if (lc < size && better(pop, ws, wi, hs[lc], hi[lc])) w = lc, ws = hs[lc], wi = hi[lc];
+            if (rc < size && better(pop, ws, wi, hs[rc], hi[rc])) w = rc;
             if (w == c) break;
             hs[c] = hs[w], hi[c] = hi[w], c = w;
         }
@@ -250,7 +251,7 @@ static uint32_t heap_push(const uint32_t *rank, float *hs, uint32_t *hi, uint32_
 }
 
 /* Sorts the heap best first in place. */
-static void heap_sort(const uint32_t *rank, float *hs, uint32_t *hi, uint32_t n) {
+static void heap_sort(const float *pop, float *hs, uint32_t *hi, uint32_t n) {
     for (uint32_t end = n; end > 1; end--) {
         float s = hs[end - 1];
         uint32_t i = hi[end - 1], size = end - 1, c = 0;
@@ -259,8 +260,8 @@ static void heap_sort(const uint32_t *rank, float *hs, uint32_t *hi, uint32_t n)
             uint32_t lc = 2 * c + 1, rc = lc + 1, w = c;
             float ws = s;
             uint32_t wi = i;
-            if (lc < size && better(rank, ws, wi, hs[lc], hi[lc])) w = lc, ws = hs[lc], wi = hi[lc];
-            if (rc < size && better(rank, ws, wi, hs[rc], hi[rc])) w = rc;
+            if (lc < size && better(pop, ws, wi, hs[lc], hi[lc])) w = lc, ws = hs[lc], wi = hi[lc];
+            if (rc < size && better(pop, ws, wi, hs[rc], hi[rc])) w = rc;
             if (w == c) break;
             hs[c] = hs[w], hi[c] = hi[w], c = w;
         }
@@ -380,16 +381,16 @@ ulm_status ulm_recommend(const ulm_model *m, const uint32_t *hist, size_t n_hist
     score_all(m, l.hist, nh, &l, &na, &nbn, &als_ok);
     for (size_t q = 0; q < nh; q++)
         if (excluded_bought(&l, nh, n_due, n_nd, l.hist[q])) l.s[l.hist[q]] = -INFINITY;
-    const uint32_t *rank = m->recs->pop_rank;
+    const float *pop = m->pop_score;
     for (uint32_t j = 0; j < ni; j++) {
         float s = l.s[j];
         /* Once the heap is full only a score at least the k-th best can enter (NaN never): most
          * items stop at this one comparison. */
         if (n == k && !(s >= l.hs[0])) continue;
         if (s == -INFINITY || s != s || blocked(m, o, j)) continue;
-        n = heap_push(rank, l.hs, l.hi, n, k, s, j);
+        n = heap_push(pop, l.hs, l.hi, n, k, s, j);
     }
-    heap_sort(rank, l.hs, l.hi, n);
+    heap_sort(pop, l.hs, l.hi, n);
     for (uint32_t q = 0; q < n; q++) {
         items[q] = l.hi[q];
         scores[q] = l.hs[q];
