@@ -235,3 +235,98 @@ ULM_TEST(quant_bundles_score_within_quantisation_error) {
     ulm_imatrix_free(&x);
     return 0;
 }
+
+/* A bundle of NI items written section by section: BPR (algo 3, NF factors) with RCIF as given
+ * (dtype, bytes) and zero biases, or item-kNN (algo 1) with one neighbour per item (ids and weights
+ * as given, in dtypes nb_dt and nw_dt). */
+static int raw_bundle(uint32_t algo, uint32_t dt, const void *sec, size_t len, uint32_t nb_dt, const void *nb,
+                      uint32_t nw_dt, const void *nw, uint8_t **buf, size_t *blen) {
+    ulm_writer *w;
+    if (ulm_writer_new(ULM_KIND_MODEL, NULL, &w) != ULM_OK) return 1;
+    static char names[NI][8];
+    const char *strs[NI];
+    uint32_t lens[NI];
+    static float pop[NI], bias[NI];
+    static uint32_t off[NI + 1];
+    for (uint32_t i = 0; i < NI; i++) {
+        snprintf(names[i], sizeof names[i], "i%u", i);
+        strs[i] = names[i], lens[i] = (uint32_t)strlen(names[i]), pop[i] = (float)(NI - i);
+        off[i + 1] = i + 1;
+    }
+    uint8_t *tab, hd[64] = {0};
+    size_t tlen;
+    ulm_status s = ulm_strtab_build(strs, lens, NI, &tab, &tlen);
+    if (s == ULM_OK) s = ulm_writer_section(w, "ITID", ULM_DT_STRTAB, NI, 0, 1, ULM_SECTION_REQUIRED, tab, tlen);
+    free(tab);
+    if (s == ULM_OK) s = ulm_writer_section(w, "POPR", ULM_DT_F32, NI, 0, 1, ULM_SECTION_REQUIRED, pop, NI * 4);
+    hd[0] = (uint8_t)algo, hd[4] = NI & 0xff, hd[5] = NI >> 8, hd[8] = algo == 3 ? NF : 0;
+    if (s == ULM_OK) s = ulm_writer_section(w, "RCHD", ULM_DT_BYTES, 1, 0, 1, 0, hd, sizeof hd);
+    if (algo == 3) {
+        if (s == ULM_OK) s = ulm_writer_section(w, "RCIF", dt, NI, NF, 1, 0, sec, len);
+        if (s == ULM_OK) s = ulm_writer_section(w, "RCIB", ULM_DT_F32, NI, 0, 1, 0, bias, NI * 4);
+    } else {
+        if (s == ULM_OK) s = ulm_writer_section(w, "RCNO", ULM_DT_U32, NI + 1, 0, 1, 0, off, (NI + 1) * 4);
+        if (s == ULM_OK) s = ulm_writer_section(w, "RCNI", nb_dt, NI, 0, 1, 0, nb, NI * (nb_dt == ULM_DT_U16 ? 2 : nb_dt == ULM_DT_U8 ? 1 : 4));
+        if (s == ULM_OK) s = ulm_writer_section(w, "RCNW", nw_dt, NI, 0, 1, 0, nw, NI * (nw_dt == ULM_DT_F16 ? 2 : 4));
+    }
+    if (s == ULM_OK) s = ulm_writer_meta(w, "model.kind", "ulm-model");
+    if (s == ULM_OK) s = ulm_writer_finish(w, buf, blen);
+    ulm_writer_free(w);
+    return s != ULM_OK;
+}
+
+/* The load status (and the section diag names) of a raw bundle, deep. */
+static int load_status(uint8_t *buf, size_t len, const char *want_tag) {
+    ulm_model *m = NULL;
+    ulm_diag d;
+    ulm_load_opts lo = ulm_load_opts_init();
+    lo.flags = ULM_LOAD_DEEP;
+    ulm_status s = ulm_model_load(buf, len, &lo, &m, &d);
+    if (s == ULM_OK) ulm_model_free(m);
+    else if (want_tag && strcmp(d.section, want_tag) != 0) s = ULM_ERR_MISUSE; /* wrong section named */
+    free(buf);
+    return (int)s;
+}
+
+ULM_TEST(quant_damaged_sections) {
+    enum { STRIDE = 64 };
+    static uint8_t q8[NI * (STRIDE + 4)];
+    for (size_t i = 0; i < sizeof q8; i++) q8[i] = (uint8_t)(i * 7);
+    for (uint32_t i = 0; i < NI; i++) {
+        float sc = 0.01f;
+        memcpy(q8 + NI * STRIDE + 4 * i, &sc, 4);
+    }
+    uint8_t *b;
+    size_t n;
+    ASSERT_TRUE(raw_bundle(3, ULM_DT_Q8_ROW, q8, sizeof q8, 0, NULL, 0, NULL, &b, &n) == 0);
+    ASSERT_EQ_INT(load_status(b, n, NULL), ULM_OK);
+    const float bad[] = {NAN, INFINITY, -1.0f};
+    for (int k = 0; k < 3; k++) { /* a negative or non-finite row scale */
+        memcpy(q8 + NI * STRIDE + 4 * 17, &bad[k], 4);
+        ASSERT_TRUE(raw_bundle(3, ULM_DT_Q8_ROW, q8, sizeof q8, 0, NULL, 0, NULL, &b, &n) == 0);
+        ASSERT_EQ_INT(load_status(b, n, "RCIF"), ULM_ERR_FORMAT);
+    }
+    /* F16 factors: a NaN is refused on deep loading. */
+    static uint16_t h[NI * NF];
+    for (size_t i = 0; i < NI * NF; i++) h[i] = 0x3c00;
+    ASSERT_TRUE(raw_bundle(3, ULM_DT_F16, h, sizeof h, 0, NULL, 0, NULL, &b, &n) == 0);
+    ASSERT_EQ_INT(load_status(b, n, NULL), ULM_OK);
+    h[NF * 5 + 3] = 0x7e00;
+    ASSERT_TRUE(raw_bundle(3, ULM_DT_F16, h, sizeof h, 0, NULL, 0, NULL, &b, &n) == 0);
+    ASSERT_EQ_INT(load_status(b, n, "RCIF"), ULM_ERR_FORMAT);
+    /* U16 neighbour ids must name items; F16 weights must be finite. */
+    static uint16_t ids[NI], wts[NI];
+    for (uint32_t i = 0; i < NI; i++) ids[i] = (uint16_t)((i + 1) % NI), wts[i] = 0x3800;
+    ASSERT_TRUE(raw_bundle(1, 0, NULL, 0, ULM_DT_U16, ids, ULM_DT_F16, wts, &b, &n) == 0);
+    ASSERT_EQ_INT(load_status(b, n, NULL), ULM_OK);
+    ids[40] = NI;
+    ASSERT_TRUE(raw_bundle(1, 0, NULL, 0, ULM_DT_U16, ids, ULM_DT_F16, wts, &b, &n) == 0);
+    ASSERT_EQ_INT(load_status(b, n, "RCNI"), ULM_ERR_FORMAT);
+    ids[40] = 41, wts[7] = 0x7c00;
+    ASSERT_TRUE(raw_bundle(1, 0, NULL, 0, ULM_DT_U16, ids, ULM_DT_F16, wts, &b, &n) == 0);
+    ASSERT_EQ_INT(load_status(b, n, "RCNW"), ULM_ERR_FORMAT);
+    /* An unexpected dtype (U8 ids) is a format error naming the section. */
+    ASSERT_TRUE(raw_bundle(1, 0, NULL, 0, ULM_DT_U8, ids, ULM_DT_F16, wts, &b, &n) == 0);
+    ASSERT_EQ_INT(load_status(b, n, "RCNI"), ULM_ERR_FORMAT);
+    return 0;
+}
