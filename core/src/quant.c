@@ -160,3 +160,11 @@ void ulm__score_f32(const float *y, size_t f, uint32_t n, const float *x, const 
 #endif
     for (; j < n; j++) out[j] = ulm__dot8(x, y + (size_t)j * f, f) + (bias ? bias[j] : 0.0f);
 }
+
+void ulm__rank1_update(float *a, const float *y, float c, size_t f) {
+    for (size_t i = 0; i < f; i++) {
+        float ci = c * y[i];
+        float *row = a + i * f;
+        for (size_t j = 0; j < f; j++) row[j] += ci * y[j];
+    }
+}

@@ -139,11 +139,7 @@ static bool als_fold_in(const ulm_model *m, const uint32_t *h, size_t nh, const 
     for (size_t j = 0; j < f; j++) l->x[j] = 0;
     for (size_t q = 0; q < nh; q++) {
         const float *y = item_row(r, h[q], l->y);
-        for (size_t i = 0; i < f; i++) {
-            float ci = (c - 1.0f) * y[i];
-            float *row = l->a + i * f;
-            for (size_t j = 0; j < f; j++) row[j] += ci * y[j];
-        }
+        ulm__rank1_update(l->a, y, c - 1.0f, f);
         for (size_t j = 0; j < f; j++) l->x[j] += c * y[j];
     }
     if (ulm__chol_factor(l->a, f) != 0) {
