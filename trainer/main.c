@@ -25,6 +25,7 @@ static const command commands[] = {
     {"alerts", ulm_cmd_alerts, "customers whose churn risk crossed a threshold, optionally POSTed to a webhook"},
     {"campaign", ulm_cmd_campaign, "retention offers per customer under a budget with a control group; measured lift"},
     {"import", ulm_cmd_import, "convert an XGBoost JSON model into a bundle's churn model (ulm import xgboost)"},
+    {"pipeline", ulm_cmd_pipeline, "one automated run: ingest new files, retrain on schedule, gate, publish (docs/pipeline.md)"},
     {"inspect", ulm_cmd_inspect, "list a bundle's or store's sections and metadata, verify checksums"},
     {"version", ulm_cmd_version, "print the version and the compute backends of this build"},
 };
