@@ -223,7 +223,11 @@ static int do_ingest(ctx *x, char *reason, size_t rlen) {
         add(&a, "--json");
         if (x->r.cfg->ingest_format) add(&a, "--format"), add(&a, x->r.cfg->ingest_format);
         if (x->r.cfg->ingest_map) add(&a, "--map"), add(&a, x->r.cfg->ingest_map);
-        if (!step(x, "ingest", &a, "ingest.json", reason, rlen)) return ULM_PIPE_EXIT_INPUT;
+        if (!step(x, "ingest", &a, "ingest.json", reason, rlen))
+            /* A store that cannot be written (full disk, file-size limit) is not the inputs' fault. */
+            return strstr(reason, "cannot write") || strstr(reason, "cannot flush") || strstr(reason, "cannot create")
+                       ? ULM_PIPE_EXIT_STEP
+                       : ULM_PIPE_EXIT_INPUT;
         double kept = json_num(x, "ingest.json", "kept");
         x->new_events = isnan(kept) ? 0 : (uint64_t)kept;
     } else {

@@ -11,18 +11,23 @@
 
 #include "pipeline.h"
 
-/* The last non-empty line of a log file into out (the child's error message). */
+/* The child's error message from its log: the first line that starts "ulm " (the command's first
+ * complaint) and the last non-empty line, joined by " / " when they differ. */
 static void last_line(const char *log_path, char *out, size_t outlen) {
     out[0] = 0;
     FILE *f = fopen(log_path, "rb");
     if (!f) return;
-    char line[1024];
+    char line[1024], first[1024] = "", last[1024] = "";
     while (fgets(line, sizeof line, f)) {
         size_t n = strlen(line);
         while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
-        if (n) snprintf(out, outlen, "%s", line);
+        if (!n) continue;
+        if (!first[0] && !strncmp(line, "ulm ", 4)) memcpy(first, line, n + 1);
+        memcpy(last, line, n + 1);
     }
     fclose(f);
+    if (first[0] && strcmp(first, last)) snprintf(out, outlen, "%.300s / %.300s", first, last);
+    else snprintf(out, outlen, "%.600s", last);
 }
 
 bool ulm_pipe_run_child(const char *name, char *const *argv, const char *out_path, const char *log_path,
@@ -56,7 +61,7 @@ bool ulm_pipe_run_child(const char *name, char *const *argv, const char *out_pat
     st->seconds = ulm_now() - t0;
     st->exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + (WIFSIGNALED(ws) ? WTERMSIG(ws) : 0);
     if (st->exit_code != 0) {
-        char ll[400];
+        char ll[640];
         last_line(log_path, ll, sizeof ll);
         if (WIFSIGNALED(ws))
             snprintf(st->reason, sizeof st->reason, "step %s killed by signal %d%s%s", name, WTERMSIG(ws), ll[0] ? ": " : "", ll);
