@@ -259,20 +259,22 @@ static bool training_due(ctx *x, char *msg, size_t mlen) {
     snprintf(p, sizeof p, "%s/model.ulm", x->r.live_dir ? x->r.live_dir : "");
     if (!x->r.live || access(p, F_OK) != 0) return snprintf(msg, mlen, "no live model"), true;
     if (x->force) return snprintf(msg, mlen, "--force"), true;
-    double days_recs = ((double)x->last_event - recs_at) / 86400, days_churn = ((double)x->last_event - churn_at) / 86400;
+    /* Whole days between the UTC days of the events, so that daily drops retrain daily. */
+    double today = floor((double)x->last_event / 86400);
+    double days_recs = today - floor(recs_at / 86400), days_churn = today - floor(churn_at / 86400);
     if (isnan(recs_at) || days_recs >= c->recs_every_days)
-        return snprintf(msg, mlen, "recommender due: %.1f days of data since its training (every %g)", days_recs,
+        return snprintf(msg, mlen, "recommender due: %.0f days of data since its training (every %g)", days_recs,
                         c->recs_every_days),
                true;
     if (c->churn_algo && (isnan(churn_at) || days_churn >= c->churn_every_days))
-        return snprintf(msg, mlen, "churn model due: %.1f days of data since its training (every %g)", days_churn,
+        return snprintf(msg, mlen, "churn model due: %.0f days of data since its training (every %g)", days_churn,
                         c->churn_every_days),
                true;
     if (c->retrain_min_new_events && !isnan(at_events) && (double)x->events - at_events >= (double)c->retrain_min_new_events)
         return snprintf(msg, mlen, "%.0f new events since the training (threshold %llu)", (double)x->events - at_events,
                         (unsigned long long)c->retrain_min_new_events),
                true;
-    snprintf(msg, mlen, "not due: %.1f days since the recommender's training, %.1f since the churn model's", days_recs,
+    snprintf(msg, mlen, "not due: %.0f days since the recommender's training, %.0f since the churn model's", days_recs,
              days_churn);
     return false;
 }

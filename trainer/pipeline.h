@@ -57,7 +57,7 @@ typedef struct ulm_pipe_cfg {
     char *json;        /* the config as canonical JSON (for the manifest) */
 } ulm_pipe_cfg;
 
-/* Reads and checks the config file (JSON; lines whose first non-blank characters are // are comments).
+/* Reads and checks the config file (JSON; // starts a comment outside strings, to the end of the line).
  * On failure prints "ulm pipeline: FILE: KEY.PATH: what was expected" and returns false. */
 bool ulm_pipe_cfg_read(const char *path, ulm_pipe_cfg *c);
 /* Frees everything c owns and zeroes it. */

@@ -111,15 +111,19 @@ static bool flag(const reader *r, const char *where, const cJSON *o, const char 
     return true;
 }
 
-/* Blanks comment lines (first non-blank characters "//") so that line numbers stay right. */
+/* Blanks // comments (outside strings, to the end of the line) so that line numbers stay right. */
 static void strip_comments(char *t) {
-    for (char *line = t; *line;) {
-        char *p = line;
-        while (*p == ' ' || *p == '\t') p++;
-        char *eol = strchr(p, '\n');
-        if (p[0] == '/' && p[1] == '/') memset(p, ' ', eol ? (size_t)(eol - p) : strlen(p));
-        if (!eol) break;
-        line = eol + 1;
+    bool in_str = false;
+    for (char *p = t; *p; p++) {
+        if (in_str) {
+            if (*p == '\\' && p[1]) p++;
+            else if (*p == '"') in_str = false;
+        } else if (*p == '"') {
+            in_str = true;
+        } else if (p[0] == '/' && p[1] == '/') {
+            while (*p && *p != '\n') *p++ = ' ';
+            if (!*p) break;
+        }
     }
 }
 
