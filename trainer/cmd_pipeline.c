@@ -450,17 +450,17 @@ static int run(ctx *x) {
     char reason[1024] = "", p[4096];
     int code;
     if ((code = do_ingest(x, reason, sizeof reason))) return stop(x, "failed", code, reason);
-    argv_b a;
-    start_argv(x, &a, "segment");
-    add(&a, rp(x, "shop.store", p)), add(&a, "--out"), fmt_arg(&a, "%s/segments.csv", x->r.dir), add(&a, "--seed");
-    fmt_arg(&a, "%llu", (unsigned long long)c->seed);
-    if (c->k) add(&a, "--k"), fmt_arg(&a, "%llu", (unsigned long long)c->k);
-    add(&a, "--json");
-    if (!step(x, "profile", &a, "profile.json", reason, sizeof reason)) return stop(x, "failed", ULM_PIPE_EXIT_STEP, reason);
     if ((code = do_models(x, reason, sizeof reason))) return stop(x, "failed", code, reason);
     if (c->gates && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x->training, "trained")) &&
         !gates_pass(x, reason, sizeof reason))
         return stop(x, "refused", ULM_PIPE_EXIT_GATE, reason);
+    /* Every customer's profile, segments, stage and CLV on all events, scored with the bundle's profiler:
+     * the global fits (RFM cut points, k-means, BG/NBD) are redone when the models are retrained. */
+    argv_b a;
+    start_argv(x, &a, "segment");
+    add(&a, rp(x, "shop.store", p)), add(&a, "--model"), fmt_arg(&a, "%s/model.ulm", x->r.dir), add(&a, "--out");
+    fmt_arg(&a, "%s/segments.csv", x->r.dir), add(&a, "--json");
+    if (!step(x, "profile", &a, "profile.json", reason, sizeof reason)) return stop(x, "failed", ULM_PIPE_EXIT_STEP, reason);
     if ((code = do_outputs(x, reason, sizeof reason))) return stop(x, "failed", code, reason);
     /* Publish: manifest (fsynced), then `current` renamed over, then the runs folder fsynced. */
     double t0 = ulm_now();
