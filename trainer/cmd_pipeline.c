@@ -14,11 +14,11 @@
 
 static const char usage[] =
     "usage: ulm pipeline --config ulm.json [--log-format text|json] [--json] [--force]\n\n"
-    "One automated run: ingests the event files not seen before (inbox folder or list), rebuilds profiles,\n"
-    "segments and CLV, retrains the models when their schedule is due (data time) or enough new events\n"
-    "arrived, evaluates them (NDCG@10 on a leave-last split, churn AUC on held-out customers, CLV holdout\n"
-    "MAE), refuses a model worse than the live one by more than the configured margins, writes alerts, a\n"
-    "campaign plan and the dashboard, and publishes: RUNS/<run-id>/ with manifest.json, then `current`\n"
+    "One automated run: ingests the event files not seen before (inbox folder or list), retrains the models\n"
+    "when their schedule is due (days of data time) or enough new events arrived, evaluates them (NDCG@10 on\n"
+    "a leave-last split, churn AUC on held-out customers, CLV holdout MAE), refuses a model worse than the\n"
+    "live one by more than the configured margins, writes profiles, segments and CLV per customer, alerts,\n"
+    "a campaign plan and the dashboard, and publishes: RUNS/<run-id>/ with manifest.json, then `current`\n"
     "switched atomically. Nothing new to read: no run, exit 0. Config and rules: docs/pipeline.md.\n\n"
     "  --config FILE       the configuration (JSON; // comment lines allowed)\n"
     "  --log-format F      text (default) or json: one JSON object per step on stderr\n"

@@ -47,6 +47,8 @@ bool ulm_pipe_run_child(const char *name, char *const *argv, const char *out_pat
         /* The step dies with the pipeline: a killed run leaves no writer behind. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent) _exit(137);
+        /* A fresh inode: never truncate a file that is hard-linked from the live run. */
+        if (out_path) unlink(out_path);
         int out = open(out_path ? out_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
         int err = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(126);
