@@ -1,6 +1,7 @@
 /* cmd_pipeline.c: `ulm pipeline --config ulm.json`: ingest new files, profile, train on schedule, evaluate,
  * gate, alert, plan, publish into a new run folder and switch `current` atomically (docs/pipeline.md). */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -159,6 +160,9 @@ static bool write_manifest(ctx *x, const char *status, const char *reason, int c
         uint64_t sz;
         uint32_t crc;
         if (access(rp(x, *n, p), F_OK) != 0 || !ulm_pipe_file_sum(p, &sz, &crc, err, sizeof err)) continue;
+        /* The steps' stdout files were not fsynced by the steps: they must be durable before `current` moves. */
+        int fd = open(p, O_RDONLY);
+        if (fd >= 0) fsync(fd), close(fd);
         cJSON *f = cJSON_CreateObject();
         cJSON_AddStringToObject(f, "path", *n);
         cJSON_AddNumberToObject(f, "size", (double)sz);
