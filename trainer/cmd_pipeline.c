@@ -533,7 +533,11 @@ int ulm_cmd_pipeline(int argc, char **argv) {
     x.lg.json = lf && !strcmp(lf, "json");
     x.force = ulm_opt_get(opts, no, "force") != NULL;
     x.t0 = ulm_now();
-    x.exe = "ulm"; /* argv[0] of the steps; the binary is /proc/self/exe */
+    /* argv[0] of the steps: this binary's path (commands that find files beside themselves use it). */
+    char exe[4096];
+    ssize_t en = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[en > 0 ? en : 0] = 0;
+    x.exe = en > 0 ? exe : "ulm";
     int code = ULM_PIPE_EXIT_FAIL, lock = -1;
     char err[1024] = "";
     if (mkdir(cfg.runs, 0755) != 0 && errno != EEXIST) {
