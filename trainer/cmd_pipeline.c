@@ -93,7 +93,7 @@ static bool step(ctx *x, const char *name, argv_b *a, const char *out_file, char
 }
 
 /* A step record for work done in this process (checks, gates, publish). */
-static void inline_step(ctx *x, const char *name, double t0, const char *msg) {
+static void inline_step_status(ctx *x, const char *name, const char *status, double t0, const char *msg) {
     double s = ulm_now() - t0;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", name);
@@ -101,9 +101,11 @@ static void inline_step(ctx *x, const char *name, double t0, const char *msg) {
     cJSON_AddNumberToObject(o, "exit", 0);
     cJSON_AddItemToArray(x->steps, o);
     x->lg.done++;
-    ulm_pipe_logf(&x->lg, name, "ok", s, NULL, "%s", msg);
+    ulm_pipe_logf(&x->lg, name, status, s, NULL, "%s", msg);
     ulm_progress_update(&x->lg.bar, x->lg.done);
 }
+
+static void inline_step(ctx *x, const char *name, double t0, const char *msg) { inline_step_status(x, name, "ok", t0, msg); }
 
 static void start_argv(ctx *x, argv_b *a, const char *cmd) {
     a->n = a->n_own = 0;
@@ -406,7 +408,7 @@ static bool gates_pass(ctx *x, char *reason, size_t rlen) {
             pass = false;
         }
     }
-    inline_step(x, "gates", t0, pass ? (used ? "passed" : "no live metrics to compare") : reason);
+    inline_step_status(x, "gates", pass ? "ok" : "refused", t0, pass ? (used ? "passed" : "no live metrics to compare") : reason);
     return pass;
 }
 

@@ -6,7 +6,7 @@
 . "$ROOT/tests/data/pipeline/lib.bash"
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
-make_shop "$t"
+small_shop "$t"
 R=$t/runs
 expect_rc() { # code, then the command
   local want=$1; shift
@@ -57,9 +57,9 @@ expect_rc 4 "$ULM" pipeline --config "$t/ulm.json" --json
 stays "binary data as an event file" "day3.csv"
 rm "$t/inbox/day3.csv"
 
-# Full disk: every file a step writes is limited to 512 KiB; the store (about 1.3 MB) cannot be written.
+# Full disk: every file a step writes is limited to 256 KiB; the store (about 600 KB) cannot be written.
 cp "$t/extra/part2.csv" "$t/inbox/"
-expect_rc 5 bash -c 'ulimit -f 512; exec "$@"' _ "$ULM" pipeline --config "$t/ulm.json" --json
+expect_rc 5 bash -c 'ulimit -f 256; exec "$@"' _ "$ULM" pipeline --config "$t/ulm.json" --json
 stays "file-size limit" "cannot"
 ls "$R"/*/shop.store.tmp.* 2>/dev/null && fail "a temporary store was left behind"
 

@@ -5,7 +5,7 @@
 . "$ROOT/tests/data/pipeline/lib.bash"
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
-make_shop "$t"
+small_shop "$t"
 R=$t/runs
 
 "$ULM" pipeline --config "$t/ulm.json" --json >"$t/1.json" 2>"$t/1.log" || { cat "$t/1.log"; fail "first run failed"; }
