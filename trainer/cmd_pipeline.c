@@ -61,6 +61,7 @@ typedef struct ctx {
     int64_t last_event;
     uint64_t events, new_events;
     double t0;
+    char label[64];
 } ctx;
 
 /* RUN/name into out. */
@@ -73,6 +74,11 @@ static const char *rp(const ctx *x, const char *name, char out[4096]) {
 static bool step(ctx *x, const char *name, argv_b *a, const char *out_file, char *reason, size_t rlen) {
     char outp[4096], logp[4096], lname[64];
     snprintf(lname, sizeof lname, "logs/%s.log", name);
+    /* On a terminal: the running step, steps done, rate and ETA, until the step's log line replaces it. */
+    snprintf(x->label, sizeof x->label, "ulm pipeline: running %s; steps", name);
+    x->lg.bar.label = x->label;
+    x->lg.bar.last = 0;
+    ulm_progress_update(&x->lg.bar, x->lg.done);
     ulm_pipe_step st;
     bool ok = ulm_pipe_run_child(name, a->v, out_file ? rp(x, out_file, outp) : NULL, rp(x, lname, logp), &st);
     cJSON *s = cJSON_CreateObject();
