@@ -11,7 +11,7 @@
 
 #include "pipeline.h"
 
-/* The child's error message from its log: the first line that starts "ulm " (the command's first
+/* The child's error message from its log: the first line that starts "ulm " or "ulm:" (the command's first
  * complaint) and the last non-empty line, joined by " / " when they differ. */
 static void last_line(const char *log_path, char *out, size_t outlen) {
     out[0] = 0;
@@ -22,7 +22,7 @@ static void last_line(const char *log_path, char *out, size_t outlen) {
         size_t n = strlen(line);
         while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
         if (!n) continue;
-        if (!first[0] && !strncmp(line, "ulm ", 4)) memcpy(first, line, n + 1);
+        if (!first[0] && (!strncmp(line, "ulm ", 4) || !strncmp(line, "ulm:", 4))) memcpy(first, line, n + 1);
         memcpy(last, line, n + 1);
     }
     fclose(f);
