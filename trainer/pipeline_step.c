@@ -26,8 +26,8 @@ static void last_line(const char *log_path, char *out, size_t outlen) {
         memcpy(last, line, n + 1);
     }
     fclose(f);
-    if (first[0] && strcmp(first, last)) snprintf(out, outlen, "%.300s / %.300s", first, last);
-    else snprintf(out, outlen, "%.600s", last);
+    if (first[0] && strcmp(first, last)) snprintf(out, outlen, "%.200s / %.200s", first, last);
+    else snprintf(out, outlen, "%.400s", last);
 }
 
 bool ulm_pipe_run_child(const char *name, char *const *argv, const char *out_path, const char *log_path,
@@ -63,12 +63,12 @@ bool ulm_pipe_run_child(const char *name, char *const *argv, const char *out_pat
     st->seconds = ulm_now() - t0;
     st->exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + (WIFSIGNALED(ws) ? WTERMSIG(ws) : 0);
     if (st->exit_code != 0) {
-        char ll[640];
+        char ll[448];
         last_line(log_path, ll, sizeof ll);
         if (WIFSIGNALED(ws))
-            snprintf(st->reason, sizeof st->reason, "step %s killed by signal %d%s%s", name, WTERMSIG(ws), ll[0] ? ": " : "", ll);
+            snprintf(st->reason, sizeof st->reason, "step %s killed by signal %d%s%.440s", name, WTERMSIG(ws), ll[0] ? ": " : "", ll);
         else
-            snprintf(st->reason, sizeof st->reason, "step %s exited %d: %s", name, st->exit_code, ll[0] ? ll : "(no message)");
+            snprintf(st->reason, sizeof st->reason, "step %s exited %d: %.440s", name, st->exit_code, ll[0] ? ll : "(no message)");
     }
     return st->exit_code == 0;
 }
