@@ -13,6 +13,7 @@
 #include "ulm/ulm_churn_model.h"
 #include "ulm/ulm_churn_train.h"
 #include "ulm/ulm_profile.h"
+#include "ulm/ulm_score.h"
 
 static const char usage[] =
     "usage: ulm campaign plan STORE --model MODEL.ulm --offers OFFERS.json [--uplift-data CSV] [--as-of DATE]\n"
@@ -122,14 +123,8 @@ static int cmd_plan(int argc, char **argv) {
         const float *x = rows.x + i * ULM_CF_COUNT;
         float p;
         ulm_model_churn_score(m, x, &p, info[i].why, 3, &info[i].n_why, scratch);
-        double v = clv[rows.user[i]];
-        if (isfinite(v) && v >= 0) {
-            info[i].clv = 1;
-            n_clv++;
-        } else {
-            float tenure = x[ULM_CF_TENURE] > 30 ? x[ULM_CF_TENURE] : 30;
-            v = (x[ULM_CF_SPEND] > 0 ? x[ULM_CF_SPEND] : 0) * 365.0 / tenure;
-        }
+        double v = ulm_nba_customer_value(x, clv[rows.user[i]], &info[i].clv); /* as on the device */
+        n_clv += (size_t)info[i].clv;
         info[i].p = isfinite(p) ? p : 0;
         info[i].value = v;
         cu[i].p_churn = info[i].p;

@@ -42,7 +42,7 @@ static bool write_manifest(pipe_ctx *x, const char *status, const char *reason, 
     cJSON_AddNumberToObject(m, "exit_code", code);
     /* The run's files with their sizes and checksums (logs excluded: they are not outputs). */
     static const char *const names[] = {"shop.store", "model.ulm", "ingest.json", "profile.json", "segments.csv",
-                                        "train.json", "recs_eval.json", "churn_eval.json", "clv_eval.json",
+                                        "train.json", "recs_eval.json", "recs_eval_pop.json", "churn_eval.json", "clv_eval.json",
                                         "alerts.json", "alerts.state", "campaign.json", "campaign.csv",
                                         "dashboard/data.json", "dashboard/index.html", NULL};
     cJSON *files = cJSON_AddArrayToObject(m, "files");

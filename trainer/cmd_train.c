@@ -2,12 +2,14 @@
 #include <math.h>
 #include <string.h>
 
+#include "campaign_offers.h"
 #include "churn_store.h"
 #include "cli.h"
 #include "commands.h"
 #include "export.h"
 #include "profile_run.h"
 #include "ulm/ulm_reccycle.h"
+#include "ulm/ulm_score.h"
 #include "recs_data.h"
 #include "store.h"
 
@@ -26,6 +28,9 @@ static const char usage[] =
     "                      before a cutoff only, a customer who buys nothing in the horizon after it churned\n"
     "  --horizon DAYS      churn: label window (default: the 90th percentile of the gaps between purchase days)\n"
     "  --churn-table FILE  churn: also write the labelled feature rows as CSV\n"
+    "  --offers FILE       retention offers (the `ulm campaign` offers file, docs/nba.md) for the next best\n"
+    "                      offer on the device; needs --churn\n"
+    "  --uplift-data CSV   with --offers: past campaign outcomes whose two-model uplift replaces the priors\n"
     "  --no-profiles       leave out the profiler (profiles, RFM/k-means segments, stages, CLV)\n"
     "  --k K               k-means k for the profiler (default: chosen by silhouette)\n"
     "  --recs NAME         recommender to store next to popularity: pop (default), itemknn, als, bpr,\n"
@@ -72,12 +77,47 @@ static int mark_denied(const char *list, bool is_file, const ulm_events *ev, uin
     return unknown;
 }
 
+/* --offers: the offers file's offers (uplift from --uplift-data where it has campaign rows) go into the
+ * bundle after the churn sections, for the device-side next best offer (docs/nba.md). */
+typedef struct offers_extra {
+    ulm_status (*prev)(ulm_writer *w, void *ctx);
+    void *prev_ctx;
+    ulm_campaign_cfg cfg;
+    bool have;
+} offers_extra;
+
+static ulm_status offers_sections(ulm_writer *w, void *ctx) {
+    offers_extra *x = ctx;
+    ulm_status s = x->prev ? x->prev(w, x->prev_ctx) : ULM_OK;
+    int from_campaign[ULM_CAMPAIGN_MAX_OFFERS];
+    for (size_t o = 0; o < x->cfg.k; o++) from_campaign[o] = x->cfg.est[o].ok;
+    if (s == ULM_OK)
+        s = ulm_offers_write(w, x->cfg.k, (const char *const *)x->cfg.id, x->cfg.offer, x->cfg.prior, from_campaign,
+                             x->cfg.control_share, x->cfg.seed);
+    return s;
+}
+
+/* Reads --offers (and --uplift-data); returns 0 or an exit code after printing the error. */
+static int offers_read(const ulm_opt *opts, size_t no, bool churn, ulm_campaign_cfg *cfg) {
+    const char *path = ulm_opt_get(opts, no, "offers"), *updata = ulm_opt_get(opts, no, "uplift-data");
+    if (!path || !churn) {
+        ulm_errorf("train", "%s", !path ? "--uplift-data needs --offers FILE" : "--offers needs --churn ALGO (the offer policy reads P(churn))");
+        return ULM_EXIT_USAGE;
+    }
+    if (!ulm_campaign_cfg_read(path, cfg)) return ULM_EXIT_FAIL;
+    if (updata && !ulm_campaign_uplift_read(updata, cfg)) {
+        ulm_campaign_cfg_free(cfg);
+        return ULM_EXIT_FAIL;
+    }
+    return 0;
+}
+
 int ulm_cmd_train(int argc, char **argv) {
     ulm_opt opts[] = {{"out", true, NULL}, {"half-life", true, NULL}, {"no-user-table", false, NULL}, {"json", false, NULL},
                       {"deny", true, NULL}, {"deny-file", true, NULL}, {"recs", true, NULL}, ULM_RECS_OPTS,
                       {"churn", true, NULL}, {"cutoff", true, NULL}, {"horizon", true, NULL}, {"churn-table", true, NULL},
                       {"no-profiles", false, NULL}, {"k", true, NULL},
-                      {"cycle-min-buyers", true, NULL}};
+                      {"cycle-min-buyers", true, NULL}, {"offers", true, NULL}, {"uplift-data", true, NULL}};
     size_t no = sizeof opts / sizeof opts[0];
     ulm_args a;
     int r = ulm_args_parse(&a, argc, argv, opts, no, usage);
@@ -115,6 +155,16 @@ int ulm_cmd_train(int argc, char **argv) {
     ulm_churn_job cj;
     ulm_churn_job_init(&cj);
     const char *churn = ulm_opt_get(opts, no, "churn");
+    offers_extra ox = {0}; /* read before any training, so a bad offers file fails at once */
+    if (ulm_opt_get(opts, no, "offers") || ulm_opt_get(opts, no, "uplift-data")) {
+        int rc = offers_read(opts, no, churn != NULL, &ox.cfg);
+        if (rc) {
+            free(deny);
+            ulm_events_free(&ev);
+            return rc;
+        }
+        ox.have = true;
+    }
     if (churn || ulm_opt_get(opts, no, "cutoff") || ulm_opt_get(opts, no, "horizon")) {
         uint64_t th = 1;
         int rc = !churn ? (ulm_errorf("train", "--cutoff and --horizon need --churn ALGO"), ULM_EXIT_USAGE)
@@ -129,6 +179,7 @@ int ulm_cmd_train(int argc, char **argv) {
         }
         if (rc) {
             ulm_churn_job_free(&cj);
+            if (ox.have) ulm_campaign_cfg_free(&ox.cfg);
             free(deny);
             ulm_events_free(&ev);
             return rc;
@@ -136,11 +187,17 @@ int ulm_cmd_train(int argc, char **argv) {
         eo.extra = ulm_churn_job_sections;
         eo.extra_ctx = &cj;
     }
+    if (ox.have) { /* after the churn sections */
+        ox.prev = eo.extra, ox.prev_ctx = eo.extra_ctx;
+        eo.extra = offers_sections;
+        eo.extra_ctx = &ox;
+    }
     ulm_profiler *prof = NULL;
     if (!ulm_opt_get(opts, no, "no-profiles") && ulm_train_profiler(&ev, opts, no, &prof) != 0) {
         ulm_churn_job_free(&cj);
         free(deny);
         ulm_events_free(&ev);
+        if (ox.have) ulm_campaign_cfg_free(&ox.cfg);
         return ULM_EXIT_USAGE;
     }
     eo.profiler = prof;
@@ -158,6 +215,7 @@ int ulm_cmd_train(int argc, char **argv) {
             free(deny);
             ulm_sb_free(&rj);
             ulm_events_free(&ev);
+            if (ox.have) ulm_campaign_cfg_free(&ox.cfg);
             return ULM_EXIT_FAIL;
         }
         ulm_sb_printf(&rj, ",\"recs_seconds\":%.3f", ulm_now() - t1);
@@ -192,6 +250,7 @@ int ulm_cmd_train(int argc, char **argv) {
         ulm_churn_job_free(&cj);
         ulm_sb_free(&rj);
         ulm_events_free(&ev);
+        if (ox.have) ulm_campaign_cfg_free(&ox.cfg);
         return ULM_EXIT_FAIL;
     }
     char when[48];
@@ -226,6 +285,7 @@ int ulm_cmd_train(int argc, char **argv) {
         }
     }
     ulm_churn_job_free(&cj);
+    if (ox.have) ulm_campaign_cfg_free(&ox.cfg);
     ulm_sb_free(&rj);
     ulm_events_free(&ev);
     return ULM_EXIT_OK;

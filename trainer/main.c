@@ -24,6 +24,8 @@ static const command commands[] = {
     {"tune", ulm_cmd_tune, "choose a recommender's parameters on a validation split (`ulm tune recs`)"},
     {"alerts", ulm_cmd_alerts, "customers whose churn risk crossed a threshold, optionally POSTed to a webhook"},
     {"campaign", ulm_cmd_campaign, "retention offers per customer under a budget with a control group; measured lift"},
+    {"dashboard", ulm_cmd_dashboard, "the operations dashboard of a run: a static page with its data (data.json)"},
+    {"score", ulm_cmd_score, "one visitor history in: items, churn, CLV, segment, stage and offer out (as model.score)"},
     {"import", ulm_cmd_import, "convert an XGBoost JSON model into a bundle's churn model (ulm import xgboost)"},
     {"pipeline", ulm_cmd_pipeline, "one automated run: ingest new files, retrain on schedule, gate, publish (docs/pipeline.md)"},
     {"inspect", ulm_cmd_inspect, "list a bundle's or store's sections and metadata, verify checksums"},

@@ -83,7 +83,8 @@ double pipe_json_num(const pipe_ctx *x, const char *file, const char *key) {
     double v = NAN;
     if (ulm_file_read(pipe_path(x, file, p), false, &text, &len, &d) != ULM_OK) return v;
     cJSON *o = cJSON_ParseWithLength(text, len);
-    const cJSON *it = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+    const cJSON *first = cJSON_IsArray(o) ? o->child : o; /* [algo, baseline]: the first */
+    const cJSON *it = first ? cJSON_GetObjectItemCaseSensitive(first, key) : NULL;
     if (cJSON_IsNumber(it)) v = it->valuedouble;
     cJSON_Delete(o);
     free(text);
@@ -100,4 +101,23 @@ double pipe_live_num(const pipe_ctx *x, const char *obj, const char *key) {
 void pipe_day(int64_t unix_s, int64_t minus_days, char out[16]) {
     int64_t day = (unix_s >= 0 ? unix_s / 86400 : -((-unix_s + 86399) / 86400)) - minus_days;
     ulm_format_date(day * 86400, out);
+}
+
+bool pipe_json_join(const pipe_ctx *x, const char *file, const char *other) {
+    char p[4096], q[4096], *a = NULL, *b = NULL;
+    size_t la = 0, lb = 0;
+    ulm_diag d;
+    bool ok = ulm_file_read(pipe_path(x, file, p), false, &a, &la, &d) == ULM_OK &&
+              ulm_file_read(pipe_path(x, other, q), false, &b, &lb, &d) == ULM_OK;
+    while (ok && la && (a[la - 1] == '\n' || a[la - 1] == ' ')) la--;
+    while (ok && lb && (b[lb - 1] == '\n' || b[lb - 1] == ' ')) lb--;
+    ulm_sb s = {0};
+    if (ok) {
+        ulm_sb_append(&s, "[", 1), ulm_sb_append(&s, a, la), ulm_sb_append(&s, ",", 1), ulm_sb_append(&s, b, lb);
+        ulm_sb_append(&s, "]\n", 2);
+        ok = !s.oom && ulm_file_write_atomic(p, s.s, s.len, &d) == ULM_OK;
+    }
+    ulm_sb_free(&s);
+    free(a), free(b);
+    return ok;
 }

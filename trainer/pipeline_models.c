@@ -58,7 +58,8 @@ int pipe_models(pipe_ctx *x, char *reason, size_t rlen) {
     x->metrics = cJSON_AddObjectToObject(x->man, "metrics");
     if (!due) {
         /* The live model and its metrics carry over unchanged. */
-        static const char *const carry[] = {"model.ulm", "train.json", "recs_eval.json", "churn_eval.json", "clv_eval.json", NULL};
+        static const char *const carry[] = {"model.ulm", "train.json", "recs_eval.json", "recs_eval_pop.json", "churn_eval.json",
+                                            "clv_eval.json", NULL};
         for (const char *const *n = carry; *n; n++) {
             char src[4096], dst[4096];
             snprintf(src, sizeof src, "%s/%s", x->r.live_dir, *n);
@@ -104,6 +105,18 @@ int pipe_models(pipe_ctx *x, char *reason, size_t rlen) {
         pipe_add(&a, "--k"), pipe_add(&a, "10"), pipe_add(&a, "--json");
         if (!pipe_step(x, "eval-recs", &a, "recs_eval.json", reason, rlen)) return ULM_PIPE_EXIT_STEP;
         cJSON_AddNumberToObject(x->metrics, "ndcg@10", pipe_json_num(x, "recs_eval.json", "ndcg@10"));
+        if (strcmp(c->recs_algo, "pop") != 0) {
+            /* The popularity baseline on the same split, for the dashboard: recs_eval.json becomes [algo, pop]. */
+            pipe_argv(x, &a, "eval");
+            pipe_add(&a, "recs"), pipe_add(&a, store), pipe_add(&a, "--split"), pipe_add(&a, "leave-last");
+            pipe_add(&a, "--algo"), pipe_add(&a, "pop"), pipe_add(&a, "--k"), pipe_add(&a, "10"), pipe_add(&a, "--json");
+            if (!pipe_step(x, "eval-pop", &a, "recs_eval_pop.json", reason, rlen)) return ULM_PIPE_EXIT_STEP;
+            cJSON_AddNumberToObject(x->metrics, "ndcg@10_pop", pipe_json_num(x, "recs_eval_pop.json", "ndcg@10"));
+            if (!pipe_json_join(x, "recs_eval.json", "recs_eval_pop.json")) {
+                snprintf(reason, rlen, "cannot write recs_eval.json with the baseline");
+                return ULM_PIPE_EXIT_STEP;
+            }
+        }
     }
     if (c->eval_churn) {
         pipe_argv(x, &a, "eval");

@@ -73,8 +73,10 @@ bool pipe_step(pipe_ctx *x, const char *name, argv_b *a, const char *out_file, c
 /* Records an in-process step (status "ok" for pipe_inline) that began at t0. */
 void pipe_inline_status(pipe_ctx *x, const char *name, const char *status, double t0, const char *msg);
 void pipe_inline(pipe_ctx *x, const char *name, double t0, const char *msg);
-/* A number from the run's JSON file (a step's --json output), NAN when absent. */
+/* A number from the run's JSON file (a step's --json output; of an array, its first object), NAN when absent. */
 double pipe_json_num(const pipe_ctx *x, const char *file, const char *key);
+/* Rewrites the run's JSON file as the array [file's object, other's object]. */
+bool pipe_json_join(const pipe_ctx *x, const char *file, const char *other);
 /* A number from the live manifest's object obj, NAN when absent. */
 double pipe_live_num(const pipe_ctx *x, const char *obj, const char *key);
 /* The UTC day of unix_s minus minus_days, as YYYY-MM-DD. */

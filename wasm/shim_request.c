@@ -6,6 +6,8 @@
  *   {"op":"recommend","history":["85123A","71053"],"k":10}   top-K for a visitor's own history
  *   {"op":"recommend","user":"17850","k":10}                 top-K for a user of the bundle's user table
  *   {"op":"info"}                                            catalogue size, users, metadata
+ *   {"op":"score","history":[{"item":"85123A","type":"purchase","time":1323000000}],"k":10}
+ *                                     everything ulm_score gives (wasm/shim_score.c, docs/api-js.md)
  * Responses:
  *   {"ok":true,"items":[{"item":"22423","score":12.5,"name":"..."}],"unknown_items":0}
  *   {"ok":true,"items":4070,"users":4372,"meta":{"model.recs":"pop",...}}
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "cJSON.h"
+#include "score_json.h"
 #include "shim.h"
 #include "ulm/ulm_bundle.h"
 #include "ulm/ulm_recs.h"
@@ -30,16 +33,6 @@ static cJSON *error_response(ulm_status s, const char *msg) {
     cJSON_AddStringToObject(r, "status", ulm_status_name((int)s));
     cJSON_AddStringToObject(r, "message", msg);
     return r;
-}
-
-/* Adds a string that is not NUL-terminated. */
-static void add_slice(cJSON *obj, const char *key, const char *s, uint32_t len) {
-    char *z = malloc((size_t)len + 1);
-    if (!z) return;
-    memcpy(z, s, len);
-    z[len] = 0;
-    cJSON_AddStringToObject(obj, key, z);
-    free(z);
 }
 
 /* {"op":"info"}: sizes and every metadata pair. */
@@ -108,10 +101,10 @@ static cJSON *recommend(const ulm_model *m, const cJSON *req) {
                 cJSON *o = cJSON_CreateObject();
                 uint32_t len;
                 const char *id = ulm_model_item_id(m, items[i], &len);
-                add_slice(o, "item", id, len);
+                ulm_json_add_slice(o, "item", id, len);
                 cJSON_AddNumberToObject(o, "score", (double)scores[i]);
                 const char *name = ulm_model_item_name(m, items[i], &len);
-                if (name && len) add_slice(o, "name", name, len);
+                if (name && len) ulm_json_add_slice(o, "name", name, len);
                 cJSON_AddItemToArray(arr, o);
             }
             cJSON_AddNumberToObject(r, "unknown_items", unknown);
@@ -120,6 +113,16 @@ static cJSON *recommend(const ulm_model *m, const cJSON *req) {
     free(items);
     free(scores);
     free(hist);
+    return r;
+}
+
+/* {"op":"score",...}: the answer of model.score with "ok":true added, or an error response. */
+static cJSON *score(const ulm_model *m, const cJSON *req) {
+    ulm_status s;
+    char msg[200];
+    cJSON *r = ulm_score_json(m, req, &s, msg, sizeof msg);
+    if (!r) return error_response(s, msg);
+    cJSON_AddBoolToObject(r, "ok", 1);
     return r;
 }
 
@@ -137,10 +140,11 @@ int32_t ulm_wasm_request(const ulm_wasm_model *h, const char *req, uint32_t len,
     else if (!doc || !cJSON_IsObject(doc)) r = error_response(ULM_ERR_PARSE, "the request is not a JSON object");
     else {
         const cJSON *op = cJSON_GetObjectItemCaseSensitive(doc, "op");
-        if (!cJSON_IsString(op)) r = error_response(ULM_ERR_MISUSE, "the request needs \"op\": \"recommend\" or \"info\"");
+        if (!cJSON_IsString(op)) r = error_response(ULM_ERR_MISUSE, "the request needs \"op\": \"recommend\", \"score\" or \"info\"");
         else if (strcmp(op->valuestring, "recommend") == 0) r = recommend(h->model, doc);
         else if (strcmp(op->valuestring, "info") == 0) r = info(h->model);
-        else r = error_response(ULM_ERR_UNSUPPORTED, "unknown \"op\" (known: recommend, info)");
+        else if (strcmp(op->valuestring, "score") == 0) r = score(h->model, doc);
+        else r = error_response(ULM_ERR_UNSUPPORTED, "unknown \"op\" (known: recommend, score, info)");
     }
     cJSON_Delete(doc);
     char *text = r ? cJSON_PrintUnformatted(r) : NULL;

@@ -14,6 +14,7 @@ static const char *const known_sections[] = {"META", "ITID", "ITNM", "ITPR", "PO
                                              "KMFT", "KMSC", "KMNS", "KMDS", "LCST", "CLVP",
                                              "RCHD", "RCIF", "RCGR", "RCIB", "RCNO", "RCNI", "RCNW", "RCCO", "RCCI", "RCCW", "RCPP",
                                              "RCRP",
+                                             "NBAO", "NBAI",
                                              NULL};
 
 ulm_load_opts ulm_load_opts_init(void) {
@@ -132,6 +133,7 @@ static ulm_status load_parts(ulm_model *m, uint32_t flags, ulm_diag *diag) {
     if ((s = ulm__churn_load_parts(m, flags, diag)) != ULM_OK) return s;
     if ((s = ulm__profile_load(m, flags, diag)) != ULM_OK) return s;
     if ((s = ulm__recs_load(m, flags, diag)) != ULM_OK) return s;
+    if ((s = ulm__offers_load(m, diag)) != ULM_OK) return s;
     return ULM_OK;
 }
 
@@ -177,6 +179,7 @@ void ulm_model_free(ulm_model *m) {
     if (!m) return;
     ulm__churn_model_free(m);
     ulm__recs_free(m);
+    ulm__offers_free(m);
     ulm_bundle_close(m->bundle);
     ulm_dict_free(&m->item_index);
     ulm_dict_free(&m->user_index);

@@ -24,26 +24,9 @@ size_t ulm_nba_work_size(size_t n, size_t k) {
 }
 
 /* a ranks before b: larger net value first, then the lower candidate index (customer, then offer). */
-static int before(const double *net, uint32_t a, uint32_t b) {
+static int before(const void *ctx, uint32_t a, uint32_t b) {
+    const double *net = ctx;
     return net[a] > net[b] || (net[a] == net[b] && a < b);
-}
-
-/* Stable bottom-up merge sort of idx[0..n) by before(); tmp has n entries. */
-static void rank(uint32_t *idx, size_t n, const double *net, uint32_t *tmp) {
-    uint32_t *src = idx, *dst = tmp;
-    for (size_t width = 1; width < n; width *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * width) {
-            size_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
-            size_t i = lo, j = mid, o = lo;
-            while (i < mid && j < hi) dst[o++] = before(net, src[j], src[i]) ? src[j++] : src[i++];
-            while (i < mid) dst[o++] = src[i++];
-            while (j < hi) dst[o++] = src[j++];
-        }
-        uint32_t *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != idx) memcpy(idx, src, n * sizeof *idx);
 }
 
 ulm_status ulm_nba_plan(const ulm_nba_offer *offers, size_t k, const ulm_nba_customer *cust, size_t n,
@@ -79,7 +62,7 @@ ulm_status ulm_nba_plan(const ulm_nba_offer *offers, size_t k, const ulm_nba_cus
             if (net[j] > 0) idx[m++] = (uint32_t)j;
         }
     }
-    rank(idx, m, net, tmp);
+    ulm__merge_order(idx, m, tmp, before, net);
     double left = budget;
     size_t np = 0;
     for (size_t i = 0; i < m; i++) {

@@ -58,6 +58,9 @@ enum {
 };
 
 
+/* Stable merge sort of idx[0..n) by before(ctx, a, b) (a goes first); tmp holds n entries. No allocation. */
+void ulm__merge_order(uint32_t *idx, size_t n, uint32_t *tmp, int (*before)(const void *ctx, uint32_t a, uint32_t b),
+                      const void *ctx);
 /* Sorts idx[0..n) by score[idx] descending, ties by lower index; tmp holds n entries. */
 void ulm__rank_by_score(uint32_t *idx, size_t n, const float *score, uint32_t *tmp);
 

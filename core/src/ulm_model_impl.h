@@ -30,6 +30,7 @@ struct ulm_model {
     struct ulm_profiler *profile; /* profiles, segments, stages, CLV (profile_load.c), or NULL */
     struct ulm__recs *recs; /* the trained recommender (recs_load.c), NULL = popularity only */
     float *cycle;           /* [n_items] repurchase cycle in days, 0 = none (RCRP, recs_rules.c), or NULL */
+    struct ulm__offers *offers; /* retention offers (NBAO/NBAI, offers_load.c), or NULL */
 };
 
 /* Loads and checks the churn sections (churn_model.c); frees what it loaded. */
@@ -39,6 +40,8 @@ void ulm__churn_model_free(ulm_model *m);
 /* Loads RCHD and its sections when present (recs_load.c); frees them (NULL-safe). */
 ulm_status ulm__recs_load(ulm_model *m, uint32_t flags, ulm_diag *diag);
 void ulm__recs_free(ulm_model *m);
+ulm_status ulm__offers_load(ulm_model *m, ulm_diag *diag);
+void ulm__offers_free(ulm_model *m);
 /* Loads and checks RCRP when present (recs_rules.c); frees it (NULL-safe). */
 ulm_status ulm__recs_rules_load(ulm_model *m, uint32_t flags, ulm_diag *diag);
 void ulm__recs_rules_free(ulm_model *m);

@@ -15,14 +15,15 @@ import { join } from 'node:path';
 
 import { chromium } from 'playwright-core';
 
-import { ROOT, JS_DIR, buildFixture, ulm } from '../node/fixture.mjs';
+import { ROOT, JS_DIR, buildFixture, ulm, ulmPackage } from '../node/fixture.mjs';
 import { startServer } from '../../web/serve.mjs';
+import { visitorHistory } from '../../web/storefront/visitor.mjs';
 
 const CHROMIUM = process.env.ULM_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'build', 'screenshots');
 const K = 8;  // the storefront's row length
 const DENY = 'POST,DOT,M,C2,D,PADS,AMAZONFEE,BANK CHARGES';
-const STATIC = /^\/(|index\.html|app\.mjs|store\.mjs|worker\.mjs|style\.css|bundle\.ulm|js\/[\w.-]+\.(mjs|wasm))$/;
+const STATIC = /^\/(|index\.html|app\.mjs|store\.mjs|worker\.mjs|visitor\.mjs|style\.css|bundle\.ulm|js\/[\w.-]+\.(mjs|wasm))$/;
 
 let fx;
 let browserDir;
@@ -96,7 +97,9 @@ before(() => {
   browserDir = mkdtempSync(join(tmpdir(), 'ulm-browser-'));
   // Trained as ./run demo trains: postage, fees and adjustments are never recommended.
   fx = buildFixture();
-  ulm('train', fx.store, '--out', fx.bundlePath, '--deny', DENY);
+  // The demo's bundle: item-kNN recommender, profiler and a churn model, so every row and panel has values.
+  ulm('train', fx.store, '--out', fx.bundlePath, '--deny', DENY, '--recs', 'itemknn', '--churn', 'logreg',
+    '--cutoff', '2011-09-01', '--horizon', '90', '--no-user-table', '--offers', join(ROOT, 'examples', 'offers.json'));
   fx.bytes = new Uint8Array(readFileSync(fx.bundlePath));
   mkdirSync(SHOTS, { recursive: true });
 });
@@ -176,6 +179,69 @@ describe('storefront with a good bundle', () => {
     assert.ok(!rec.includes(viewed) && !rec.includes(second));
     assert.deepEqual(rec, nativeRecs(historyOf(events)));
     assert.deepEqual(events.map((e) => e.type), ['view', 'cart', 'purchase', 'view', 'cart', 'purchase']);
+    assert.deepEqual(problems, []);
+  });
+
+  test('"what the shop would know": segment, stage, churn risk and CLV equal model.profile()/churn() in Node', async () => {
+    const { page, problems } = b;
+    await page.goto(`${srv.url}#/`);
+    await forYou(page);
+    await page.waitForFunction(() => {
+      const k = document.querySelector('#know');
+      return k && k.dataset.seq === document.body.dataset.recsSeq && k.dataset.asOf;
+    });
+    const shown = await page.$$eval('#know dd', (es) => Object.fromEntries(es.map((e) => [e.dataset.key, { text: e.textContent, value: e.dataset.value }])));
+    const asOf = Number(await page.$eval('#know', (e) => e.dataset.asOf));
+    const events = await storedEvents(page);
+    const { profile, churn } = visitorHistory(events);
+    assert.ok(profile.length === events.length && churn.length === events.length, 'every event counts');
+    const { loadModel } = await ulmPackage();
+    const m = await loadModel(fx.bytes);
+    const p = m.profile({ history: profile, asOf });
+    const c = m.churn({ history: churn, asOf, reasons: 1 });
+    assert.ok(p.stage && p.segment >= 0 && p.clv > 0, `the visitor bought, so has a stage, segment and CLV: ${JSON.stringify(p)}`);
+    assert.deepEqual(JSON.parse(shown.segment.value), { rfmSegment: p.rfmSegment, segment: p.segment });
+    assert.ok(shown.segment.text.includes(p.segmentDescription) && shown.segment.text.includes(p.rfmSegment));
+    assert.equal(JSON.parse(shown.stage.value), p.stage);
+    assert.equal(shown.stage.text, p.stage);
+    assert.deepEqual(JSON.parse(shown.churn.value), { probability: c.probability, reason: c.reasons[0].text });
+    assert.ok(shown.churn.text.startsWith(`${(100 * c.probability).toFixed(1)}%`) && shown.churn.text.includes(c.reasons[0].text));
+    assert.equal(JSON.parse(shown.clv.value), p.clv);
+    const r = m.score({ history: profile, asOf, k: 0 });
+    m.close();
+    assert.ok(r.offer, 'the bundle carries offers, so score() answers with one');
+    const want = r.offer.offer ?? (r.offer.control ? 'held out (control group)' : 'none worth its cost');
+    assert.equal(JSON.parse(shown.offer.value), want);
+    assert.equal(shown.offer.text, want);
+    assert.deepEqual(problems, []);
+    await page.screenshot({ path: join(SHOTS, 'storefront-desktop-know-panel.png'), fullPage: true });
+  });
+
+  test('"bought together" and "because you viewed" are the recommender\'s neighbours of one item', async () => {
+    const { page, problems } = b;
+    const events = await storedEvents(page);
+    const viewed = events.filter((e) => e.type === 'view').at(-1).item;
+    await page.goto(`${srv.url}#/`);
+    await forYou(page);
+    await page.waitForFunction(() => document.querySelector('#because-viewed')?.dataset.seq === document.body.dataset.recsSeq);
+    const because = await page.$eval('#because-viewed', (e) => e.dataset.items.split(' '));
+    const native = (item) => JSON.parse(ulm('recommend', fx.bundlePath, '--k', String(K), '--json', '--history', item)).items.map((r) => r.item);
+    assert.deepEqual(because, native(viewed));
+    const seq = Number(await page.evaluate(() => document.body.dataset.recsSeq));
+    await page.goto(`${srv.url}#/p/${encodeURIComponent(viewed)}`);
+    // the row once the worker has answered a request made on the product page, stable over two reads
+    let together = null;
+    for (let prev = null; ;) {
+      await page.waitForFunction((before) => {
+        const s = document.querySelector('#bought-together');
+        return s && s.dataset.items && Number(document.body.dataset.recsSeq) > before && s.dataset.seq === document.body.dataset.recsSeq;
+      }, seq);
+      const cur = await page.$eval('#bought-together', (e) => `${e.dataset.seq}|${e.dataset.items}`);
+      if (cur === prev) { together = cur.split('|')[1].split(' '); break; }
+      prev = cur;
+      await page.waitForTimeout(50);
+    }
+    assert.deepEqual(together, native(viewed));
     assert.deepEqual(problems, []);
   });
 

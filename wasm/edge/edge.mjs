@@ -8,6 +8,7 @@
 //
 // Routes:
 //   POST /v1/recommend  {"history":["85123A","71053"],"k":10}  -> {"items":[{"item","score","name"}],"unknown_items":0}
+//   POST /v1/score      {"history":[{"item","type","time",...}],"user","k",...} -> model.score()'s answer
 //   GET  /v1/health                                              -> {"ok":true,"items":N,"recs":"pop","runtime":"wasi"}
 // Errors are JSON too: {"error":{"code":"ERR_MISUSE","message":"..."}} with 400 (bad request),
 // 404 (no such route), 405 (wrong method), 413 (body over 64 KiB), 503 (bundle failed to load).
@@ -56,6 +57,26 @@ async function readRecommend(request) {
   return { history, k };
 }
 
+// POST /v1/score: the body is model.score()'s request (history, user, k, now, ...), the answer its result.
+async function score(m, request) {
+  const declared = Number(request.headers.get('content-length') ?? 0);
+  const text = declared > MAX_BODY ? '' : await request.text();
+  if (declared > MAX_BODY || text.length > MAX_BODY) return fail(413, 'ERR_RANGE', `body over ${MAX_BODY} bytes`);
+  let body;
+  try { body = JSON.parse(text); } catch { return fail(400, 'ERR_PARSE', 'the body is not JSON'); }
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    return fail(400, 'ERR_PARSE', 'the body must be a JSON object');
+  const { history = [], user, k = 10, explain, reasons, now, allow, categories, notCategories, queries } = body;
+  if (!Array.isArray(history) || history.length > MAX_HISTORY)
+    return fail(400, 'ERR_MISUSE', `"history" must be an array of at most ${MAX_HISTORY} events`);
+  try {
+    return reply(200, m.score({ history, user, k, explain, reasons, now, allow, categories, notCategories, queries }));
+  } catch (e) {
+    if (e instanceof UlmError || e instanceof TypeError) return fail(400, e.code ?? 'ERR_MISUSE', e.message);
+    throw e;
+  }
+}
+
 /** Returns a WinterCG worker object { fetch(request) } serving one bundle. */
 export function createHandler(opts) {
   if (!opts || opts.bundle == null) throw new TypeError('createHandler needs { bundle }');
@@ -63,7 +84,7 @@ export function createHandler(opts) {
   return {
     async fetch(request) {
       const { pathname } = new URL(request.url);
-      const routes = { '/v1/recommend': 'POST', '/v1/health': 'GET' };
+      const routes = { '/v1/recommend': 'POST', '/v1/score': 'POST', '/v1/health': 'GET' };
       if (!(pathname in routes)) return fail(404, 'ERR_NOT_FOUND', `no route ${pathname}`);
       if (request.method !== routes[pathname]) return fail(405, 'ERR_MISUSE', `${pathname} takes ${routes[pathname]}`);
       let m;
@@ -72,6 +93,7 @@ export function createHandler(opts) {
       }
       if (pathname === '/v1/health')
         return reply(200, { ok: true, items: m.itemCount, recs: m.meta('model.recs'), runtime: m.runtime });
+      if (pathname === '/v1/score') return score(m, request);
       const req = await readRecommend(request);
       if (req.error) return req.error;
       const unknown = req.history.filter((id) => !m.hasItem(id)).length;

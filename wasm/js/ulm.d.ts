@@ -81,6 +81,50 @@ export interface CustomerProfile {
   clv: number | null;
 }
 
+export interface ScoreRequest {
+  /** The visitor's events (default []): item ids are the shop's; unknown ids are ignored and counted. */
+  history?: Iterable<HistoryEvent>;
+  /** The customer's id: decides the offers' control group. Anonymous visitors are never held out. */
+  user?: string | number;
+  /** Items wanted (default 10); <= 0 gives none, a huge k is clamped to the catalogue. */
+  k?: number;
+  /** Reasons per item (0..16, default 3) and churn reasons (0..16, default 3). */
+  explain?: number;
+  reasons?: number;
+  /** As-of time of churn, profile and repurchase cycles (default: now). */
+  now?: number | Date | string;
+  /** The same as `now` (the name profile() and churn() use); `now` wins when both are given. */
+  asOf?: number | Date | string;
+  /** Search terms, counted as searches one second before `now`. */
+  queries?: Iterable<string>;
+  /** Business rules as for recommend(). */
+  allow?: Iterable<string | number>;
+  categories?: Iterable<string>;
+  notCategories?: Iterable<string>;
+}
+
+export interface ScoreResult {
+  items: { item: string; score: number; name?: string; because?: string[] }[];
+  /** History events whose item id is not in the catalogue. */
+  unknownItems: number;
+  /** With a churn model (customer-v1 features). */
+  churn?: { probability: number; reasons: { feature: number; name: string; effect: number; text: string }[] };
+  /** With a profiler that has CLV parameters; null = undefined (no purchase). */
+  clv?: { pAlive: number | null; expectedPurchases: number | null; clv: number | null };
+  /** With a profiler. */
+  segment?: { rfm: string | null; kmeans: number | null; description: string | null };
+  stage?: string | null;
+  /** With offers in the bundle and a churn model: the offer with the largest positive expected net value. */
+  offer?: {
+    offer: string | null;
+    control: boolean;
+    net?: number;
+    value: number;
+    valueBasis: 'clv' | 'annual_spend_rate';
+    pChurn: number;
+  };
+}
+
 /** An error from the ulm core. */
 export class UlmError extends Error {
   readonly name: 'UlmError';
@@ -136,6 +180,12 @@ export interface Model {
    * Throws UlmError ERR_UNSUPPORTED when the bundle has no profiler (trained with --no-profiles).
    */
   profile(request: ProfileRequest): CustomerProfile;
+  /**
+   * Everything the bundle can say about one visitor in one call (items, churn, CLV, segments, stage,
+   * next best offer), computed on the device by the core's ulm_score; each optional part is present
+   * only when the bundle has its model (docs/api-js.md, score).
+   */
+  score(request: ScoreRequest): ScoreResult;
   /** The bundle's recommender: 'pop', 'itemknn', 'als', 'bpr', 'ease', 'content' or 'hybrid'. */
   readonly recsAlgo: string;
   /** Frees the model's wasm memory; any later use throws UlmError ERR_MISUSE. Idempotent. */

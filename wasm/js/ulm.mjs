@@ -53,6 +53,7 @@ const RAW_EXPORTS = [
 // Churn (wasm/shim_churn.c, wasm/exports_churn.txt).
 RAW_EXPORTS.push('ulm_wasm_churn_info', 'ulm_wasm_churn_feature', 'ulm_wasm_churn_features', 'ulm_wasm_churn_score');
 RAW_EXPORTS.push('ulm_wasm_item_price');  // wasm/shim_catalog.c
+RAW_EXPORTS.push('ulm_wasm_score');  // wasm/shim_score.c
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
 const utf8Encoder = new TextEncoder();
@@ -710,6 +711,61 @@ class Model {
     } finally {
       rt.fn.free(mem);
     }
+  }
+
+  /**
+   * Everything the bundle can say about one visitor from a history held on the device, in one call
+   * (docs/api-js.md, score): { items: [{ item, score, name?, because? }], unknownItems, churn?, clv?,
+   * segment?, stage?, offer? }, each optional part present when the bundle has its model.
+   * history = [{ item, type, time, price, qty, order, query }] as for profile(); user: the customer's id
+   * (for the offers' control group; without it the visitor is never held out); now (default the current
+   * time): the as-of of churn, profile and repurchase cycles; queries: search terms; allow, categories,
+   * notCategories: as for recommend(). k <= 0 gives no items; a huge k is clamped.
+   */
+  score({ history = [], user, k = 10, explain = 3, reasons = 3, now, asOf, allow, categories, notCategories, queries } = {}) {
+    const h = this.#handle();
+    now ??= asOf;  // profile() and churn() call it asOf
+    const rt = this.#rt;
+    if (!Number.isInteger(k)) throw this.#rtError(ST_MISUSE, `k must be an integer, got ${k}`);
+    for (const [name, v] of [['explain', explain], ['reasons', reasons]])
+      if (!Number.isInteger(v) || v < 0 || v > 16) throw this.#rtError(ST_MISUSE, `${name} must be an integer 0..16, got ${v}`);
+    if (history === null || typeof history !== 'object' || typeof history[Symbol.iterator] !== 'function')
+      throw new TypeError('ulm: score needs { history: [...] }');
+    const strings = (v, what) => {
+      if (v === undefined) return undefined;
+      if (v === null || typeof v === 'string' || typeof v[Symbol.iterator] !== 'function')
+        throw new TypeError(`ulm: ${what} must be an array of strings`);
+      return Array.from(v, (x) => idString(x, what));
+    };
+    const events = Array.from(history, (e, i) => {
+      if (e === null || typeof e !== 'object') throw new TypeError(`ulm: history[${i}] must be an object`);
+      const ev = { type: e.type ?? 'purchase', time: Math.floor(toSeconds(e.time, `history[${i}].time`)) };
+      if (e.item !== undefined && e.item !== null) ev.item = idString(e.item, 'item id');
+      for (const f of ['price', 'qty']) if (e[f] !== undefined && e[f] !== null) ev[f] = e[f];
+      if (e.order !== undefined && e.order !== null) ev.order = String(e.order);
+      if (e.query !== undefined && e.query !== null) ev.query = String(e.query);
+      return ev;
+    });
+    const req = {
+      history: events, k: Math.max(-1, Math.min(k, 1e9)), explain, reasons,
+      now: now === undefined ? Math.floor(Date.now() / 1000) : toUnixSeconds(now, 'now'),
+      allow: strings(allow, 'allow'), categories: strings(categories, 'categories'),
+      notCategories: strings(notCategories, 'notCategories'), queries: strings(queries, 'queries'),
+    };
+    if (user !== undefined && user !== null) req.user = idString(user, 'user id');
+    let status = ST_OK;
+    let text = null;
+    rt.withBytes(utf8Encoder.encode(JSON.stringify(req)), (p, n) => {
+      status = rt.fn.ulm_wasm_score(h, p, n, rt.outs, rt.outs + 4);
+      const out = rt.u32(rt.outs);
+      if (out) {
+        text = rt.str(out, rt.u32(rt.outs + 4));
+        rt.fn.free(out);
+      }
+    });
+    const res = text ? JSON.parse(text) : {};
+    if (status !== ST_OK) throw rt.error(status, res.message || undefined);
+    return res;
   }
 
   /** The bundle's recommender: 'pop', 'itemknn', 'als', 'bpr', 'ease', 'content' or 'hybrid'. */

@@ -112,7 +112,9 @@ function currentProduct() {
 function refreshRecs() {
   if (!shop.worker || !shop.caps) return;
   shop.seq += 1;
-  shop.worker.postMessage({ type: 'recs', seq: shop.seq, history: history(), viewed: lastViewed(), product: currentProduct(), k: K });
+  // asOf: one second past now, so that every stored event counts (the models count events before asOf).
+  shop.worker.postMessage({ type: 'recs', seq: shop.seq, history: history(), viewed: lastViewed(), product: currentProduct(), k: K,
+    events: shop.events, asOf: Math.floor(Date.now() / 1000) + 1 });
 }
 function onRecs(msg) {
   if (msg.seq !== shop.seq) return;  // a newer request is on its way
@@ -161,25 +163,43 @@ function forYouNote(fresh) {
 }
 
 // ---- "what the shop would know" ----
+// From the worker's answer (visitor.mjs): model.profile() and model.churn() on this visitor's stored events,
+// and model.score()'s offer when the JS API has it. Each row carries its raw value in data-value for tests.
 function renderKnow() {
   const dl = document.getElementById('know');
   if (!dl) return;
   const count = (t) => shop.events.filter((e) => e.type === t).length;
   const spend = shop.events.filter((e) => e.type === 'purchase').reduce((a, e) => a + (e.price ?? 0) * (e.qty ?? 1), 0);
   const c = shop.caps;
-  const missing = (what, key) => h('span', { class: 'missing' },
-    `Not available: this bundle carries no ${what} model (${key} is not set), so nothing is guessed.`);
-  const present = (what, key) => h('span', { class: 'missing' },
-    `The bundle has a ${what} model (${key} = ${c.meta[key]}), but this scorer cannot score visitors with it yet.`);
-  const row = (dt, dd) => [h('dt', {}, dt), h('dd', {}, dd)];
+  const k = shop.recs?.know;
+  const note = (text) => h('span', { class: 'missing' }, text);
+  const part = (x, what, fn) => {
+    if (!k) return note('Working it out on your device…');
+    if (!x) return note(`Not available: this bundle carries no ${what} model, so nothing is guessed.`);
+    if (x.absent) return note(`Not available: this bundle carries no ${what} model (${x.error}), so nothing is guessed.`);
+    if (x.error) return note(`Could not be computed: ${x.error}`);
+    return fn(x);
+  };
+  const row = (key, dt, dd, value) => [h('dt', {}, dt), h('dd', { 'data-key': key, ...(value === undefined ? {} : { 'data-value': JSON.stringify(value) }) }, dd)];
+  const p = k?.profile;
+  const ch = k?.churn;
+  const ok = (x) => x && !x.error && !x.absent;
   dl.replaceChildren(
-    ...row('Your activity', `${count('view')} views, ${count('cart')} cart adds, ${count('purchase')} items bought (${money.format(spend)}), ${count('search')} search${count('search') === 1 ? '' : 'es'}`),
-    ...row('Segment', c.segments ? present('segment', 'model.segments') : missing('segment', 'model.segments')),
-    ...row('Lifecycle stage', c.stages ? present('lifecycle', 'model.stages') : missing('lifecycle-stage', 'model.stages')),
-    ...row('Churn risk', c.churn ? present('churn', 'model.churn') : missing('churn', 'model.churn')),
-    ...row('Offer', c.offers ? present('offer', 'model.offers') : missing('offer', 'model.offers')),
-    ...row('Recommender', `${c.recs ?? 'unknown'} (${c.itemToItem ? 'personal' : 'popularity: the same order for everyone, minus what you already have'})`),
+    ...row('activity', 'Your activity', `${count('view')} views, ${count('cart')} cart adds, ${count('purchase')} items bought (${money.format(spend)}), ${count('search')} search${count('search') === 1 ? '' : 'es'}`),
+    ...row('segment', 'Segment', part(p, 'segment', (x) => (x.segment >= 0 ?
+      `${x.rfmSegment} (RFM); segment ${x.segment}: ${x.segmentDescription}` : 'none yet: segments start with a first purchase')),
+    ok(p) ? { rfmSegment: p.rfmSegment, segment: p.segment } : undefined),
+    ...row('stage', 'Lifecycle stage', part(p, 'lifecycle-stage', (x) => x.stage || 'none yet: no purchase'), ok(p) ? p.stage : undefined),
+    ...row('churn', 'Churn risk', part(ch, 'churn', (x) => `${(100 * x.probability).toFixed(1)}%${x.reason ? ` (strongest reason: ${x.reason})` : ''}`),
+      ok(ch) ? { probability: ch.probability, reason: ch.reason } : undefined),
+    ...row('clv', 'Lifetime value (12 months)', part(p, 'lifetime-value', (x) => (x.clv == null ? 'not predicted: needs a purchase' : money.format(x.clv))),
+      ok(p) ? p.clv : undefined),
+    ...row('offer', 'Offer chosen on the device', k && k.offer === null ? note('no offer model') :
+      part(k?.offer, 'offer', (x) => x.offer), ok(k?.offer) ? k.offer.offer : undefined),
+    ...row('recs', 'Recommender', `${c.recs ?? 'unknown'} (${c.itemToItem ? 'personal' : 'popularity: the same order for everyone, minus what you already have'})`),
   );
+  dl.dataset.asOf = k ? String(k.asOf) : '';
+  dl.dataset.seq = shop.recs ? String(shop.recs.seq) : '';
 }
 function knowPanel() {
   return h('section', { class: 'panel', 'aria-labelledby': 'know-h' },

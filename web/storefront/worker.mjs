@@ -1,9 +1,12 @@
 // worker.mjs: the on-device scorer. A module worker that loads the model bundle into the ulm
 // wasm runtime (./js/ulm.mjs) and answers the page's requests; no data leaves the browser.
 //   page -> { type: 'init', url }             worker -> { type: 'ready', catalogue, caps } | { type: 'error', ... }
-//   page -> { type: 'recs', seq, history, viewed, product, k }
-//   worker -> { type: 'recs', seq, forYou, boughtTogether, becauseViewed }
+//   page -> { type: 'recs', seq, history, viewed, product, k, events, asOf }
+//   worker -> { type: 'recs', seq, forYou, boughtTogether, becauseViewed, know }
+// "bought together" and "because you viewed X" rank with a one-item history (the product, the viewed
+// item): the item-to-item neighbours of that item. know: visitor.mjs (profile, churn risk, offer).
 import { loadModel } from './js/ulm.mjs';
+import { knowVisitor } from './visitor.mjs';
 
 let model = null;
 
@@ -52,15 +55,16 @@ async function init(url) {
   return { type: 'ready', catalogue, popular, caps: capabilities(model), bytes: bytes.length };
 }
 
-function recs({ seq, history, viewed, product, k = 8 }) {
+function recs({ seq, history, viewed, product, k = 8, events, asOf }) {
   const t0 = performance.now();
   const strip = (list) => list.map(({ item, score }) => ({ item, score }));
   const out = { type: 'recs', seq, forYou: strip(model.recommend({ history, k })) };
   const caps = capabilities(model);
   if (caps.itemToItem) {
-    if (product) out.boughtTogether = strip(model.recommend({ history: [product, ...history], k }));
+    if (product) out.boughtTogether = strip(model.recommend({ history: [product], k }));
     if (viewed) out.becauseViewed = { item: viewed, list: strip(model.recommend({ history: [viewed], k })) };
   }
+  if (events) out.know = knowVisitor(model, events, asOf);
   out.ms = performance.now() - t0;
   return out;
 }

@@ -1,0 +1,321 @@
+/* shim_score.c: ulm_score (core/include/ulm/ulm_score.h) as one JSON request and one JSON answer: the
+ * export ulm_wasm_score behind model.score in ulm.mjs, the "score" op of ulm_wasm_request, and (compiled
+ * into the trainer too) `ulm score`. Request keys (numbers in Unix seconds):
+ *   {"history":[{"item":"85123A","type":"purchase","time":1323000000,"price":2.55,"qty":6,"order":"536365"}],
+ *    "queries":["mug"], "user":"17850", "k":10, "explain":3, "reasons":3, "now":1323500000,
+ *    "allow":["85123A"], "categories":["mug"] | "notCategories":["bag"]}
+ * Answer: {"items":[{"item","score","name"?,"because"?}],"unknownItems":N,"churn"?,"clv"?,"segment"?,"stage"?,"offer"?}
+ * (docs/api-js.md). Default now: one second after the latest event (an empty history: the bundle's
+ * profiler as-of, else 0); search queries count as searches one second before now. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "score_json.h"
+#include "shim.h"
+#include "ulm/ulm_events.h"
+#include "ulm/ulm_profile.h"
+#include "ulm/ulm_recommend.h"
+#include "ulm/ulm_score.h"
+
+static const char *const type_names[] = {"view", "cart", "purchase", "return", "search"};
+
+static cJSON *fail(ulm_status s, ulm_status *status, char *msg, size_t cap, const char *text) {
+    *status = s;
+    snprintf(msg, cap, "%s", text);
+    return NULL;
+}
+
+void ulm_json_add_slice(cJSON *o, const char *key, const char *s, uint32_t len) {
+    char *z = malloc((size_t)len + 1);
+    if (!z) return;
+    memcpy(z, s, len);
+    z[len] = 0;
+    cJSON_AddStringToObject(o, key, z);
+    free(z);
+}
+
+static void add_num(cJSON *o, const char *key, double v) {
+    if (isfinite(v)) cJSON_AddNumberToObject(o, key, v);
+    else cJSON_AddNullToObject(o, key);
+}
+
+/* A whole number option in [lo, hi] (default def); 0 on a bad value. */
+static int get_int(const cJSON *req, const char *key, double lo, double hi, double def, double *out) {
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(req, key);
+    if (!j || cJSON_IsNull(j)) return *out = def, 1;
+    if (!cJSON_IsNumber(j) || j->valuedouble != floor(j->valuedouble) || j->valuedouble < lo || j->valuedouble > hi) return 0;
+    return *out = j->valuedouble, 1;
+}
+
+/* The id string of a JSON string or number into buf; NULL when it is neither. */
+static const char *id_of(const cJSON *j, char *buf, size_t cap) {
+    if (cJSON_IsString(j)) return j->valuestring;
+    if (cJSON_IsNumber(j)) return snprintf(buf, cap, "%.17g", j->valuedouble), buf;
+    return NULL;
+}
+
+/* Everything the request owns while it is scored. */
+typedef struct req_mem {
+    ulm_score_event *ev;
+    char (*ids)[32];        /* numeric item ids and orders printed */
+    const char **order_str; /* order keys, numbered by first appearance */
+    uint8_t *allow;
+    uint32_t *cats;
+    void *work;
+} req_mem;
+
+static void req_free(req_mem *r) {
+    free(r->ev), free(r->ids), free(r->order_str), free(r->allow), free(r->cats), free(r->work);
+}
+
+#define BAD(...) return snprintf(msg, cap, __VA_ARGS__), -1
+
+/* Parses the history and queries into r->ev; returns the count or -1 (message in msg). */
+static long parse_events(const cJSON *req, req_mem *r, int64_t *latest, char *msg, size_t cap) {
+    const cJSON *hist = cJSON_GetObjectItemCaseSensitive(req, "history");
+    const cJSON *qs = cJSON_GetObjectItemCaseSensitive(req, "queries");
+    if ((hist && !cJSON_IsArray(hist) && !cJSON_IsNull(hist)) || (qs && !cJSON_IsArray(qs) && !cJSON_IsNull(qs)))
+        BAD("\"history\" and \"queries\" must be arrays");
+    size_t nh = (size_t)cJSON_GetArraySize(hist), nq = (size_t)cJSON_GetArraySize(qs), n = 0, n_orders = 0;
+    r->ev = calloc(nh + nq + 1, sizeof *r->ev);
+    r->ids = calloc(2 * (nh + 1), sizeof *r->ids);
+    r->order_str = calloc(nh + 1, sizeof *r->order_str);
+    if (!r->ev || !r->ids || !r->order_str) BAD("out of memory");
+    *latest = INT64_MIN;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, hist) {
+        ulm_score_event *v = &r->ev[n];
+        const cJSON *jt = cJSON_GetObjectItemCaseSensitive(e, "type"), *jtime = cJSON_GetObjectItemCaseSensitive(e, "time");
+        const cJSON *ji = cJSON_GetObjectItemCaseSensitive(e, "item"), *jp = cJSON_GetObjectItemCaseSensitive(e, "price");
+        const cJSON *jq = cJSON_GetObjectItemCaseSensitive(e, "qty"), *jo = cJSON_GetObjectItemCaseSensitive(e, "order");
+        const cJSON *jquery = cJSON_GetObjectItemCaseSensitive(e, "query");
+        v->type = jt ? ULM_EV__COUNT : ULM_EV_PURCHASE;
+        for (uint32_t t = 0; t < ULM_EV__COUNT; t++)
+            if (cJSON_IsString(jt) ? !strcmp(jt->valuestring, type_names[t]) : cJSON_IsNumber(jt) && jt->valuedouble == t)
+                v->type = t;
+        if (!cJSON_IsObject(e) || v->type >= ULM_EV__COUNT || !cJSON_IsNumber(jtime) || !(fabs(jtime->valuedouble) < 9e15) ||
+            (jp && !cJSON_IsNumber(jp) && !cJSON_IsNull(jp)) || (jq && !cJSON_IsNumber(jq) && !cJSON_IsNull(jq)))
+            BAD("history[%zu] needs type view, cart, purchase, return or search, time in Unix seconds, numbers as "
+                "price and qty", n);
+        v->time = (int64_t)floor(jtime->valuedouble);
+        if (v->time > *latest) *latest = v->time;
+        v->price = cJSON_IsNumber(jp) ? jp->valuedouble : NAN;
+        v->qty = cJSON_IsNumber(jq) ? (float)jq->valuedouble : 1.0f;
+        v->order = ULM_NONE;
+        const char *id = cJSON_IsNull(ji) ? NULL : id_of(ji, r->ids[2 * n], sizeof r->ids[0]);
+        const char *o = cJSON_IsNull(jo) ? NULL : id_of(jo, r->ids[2 * n + 1], sizeof r->ids[0]);
+        if ((ji && !cJSON_IsNull(ji) && !id) || (jo && !cJSON_IsNull(jo) && !o))
+            BAD("history[%zu].item and .order must be strings or numbers", n);
+        if (id) v->item = id, v->item_len = (uint32_t)strlen(id);
+        if (o) {
+            size_t k = 0;
+            while (k < n_orders && strcmp(r->order_str[k], o)) k++;
+            if (k == n_orders) r->order_str[n_orders++] = o;
+            v->order = (uint32_t)k;
+        }
+        if (cJSON_IsString(jquery)) v->query = jquery->valuestring, v->query_len = (uint32_t)strlen(jquery->valuestring);
+        n++;
+    }
+    const cJSON *q;
+    cJSON_ArrayForEach(q, qs) {
+        if (!cJSON_IsString(q)) BAD("\"queries\" must be strings");
+        ulm_score_event *v = &r->ev[n++];
+        *v = (ulm_score_event){.time = INT64_MIN, .price = NAN, .qty = 1, .order = ULM_NONE, .type = ULM_EV_SEARCH,
+                               .query = q->valuestring, .query_len = (uint32_t)strlen(q->valuestring)};
+        /* time: now - 1, once now is known */
+    }
+    return (long)n;
+}
+
+cJSON *ulm_score_json(const ulm_model *m, const cJSON *req, ulm_status *status, char *msg, size_t cap) {
+    *status = ULM_OK;
+    if (!m || !cJSON_IsObject(req)) return fail(ULM_ERR_MISUSE, status, msg, cap, "the request must be a JSON object");
+    ulm_score_opts o = ulm_score_opts_init();
+    double k, explain, reasons;
+    if (!get_int(req, "k", -1e9, 1e9, 10, &k)) return fail(ULM_ERR_MISUSE, status, msg, cap, "\"k\" must be a whole number");
+    if (!get_int(req, "explain", 0, 16, 3, &explain) || !get_int(req, "reasons", 0, 16, 3, &reasons))
+        return fail(ULM_ERR_MISUSE, status, msg, cap, "\"explain\" and \"reasons\" must be whole numbers 0..16");
+    o.k = (int32_t)k;
+    o.explain = (uint32_t)explain;
+    o.reasons = (uint32_t)reasons;
+    req_mem r = {0};
+    int64_t latest;
+    long n = parse_events(req, &r, &latest, msg, cap);
+    if (n < 0) {
+        req_free(&r);
+        *status = ULM_ERR_MISUSE;
+        return NULL;
+    }
+    const cJSON *jnow = cJSON_GetObjectItemCaseSensitive(req, "now");
+    if (jnow && !cJSON_IsNull(jnow)) {
+        if (!cJSON_IsNumber(jnow) || !(fabs(jnow->valuedouble) < 9e15)) {
+            req_free(&r);
+            return fail(ULM_ERR_MISUSE, status, msg, cap, "\"now\" must be Unix seconds");
+        }
+        o.now = (int64_t)floor(jnow->valuedouble);
+    } else if (latest != INT64_MIN) {
+        o.now = latest + 1;
+    } else {
+        ulm_profiler_info info;
+        ulm_profiler_get_info(ulm_model_profiler(m), &info);
+        o.now = info.as_of;
+    }
+    for (long i = 0; i < n; i++)
+        if (r.ev[i].time == INT64_MIN) r.ev[i].time = o.now - 1;
+    char ubuf[32];
+    const cJSON *ju = cJSON_GetObjectItemCaseSensitive(req, "user");
+    if (ju && !cJSON_IsNull(ju)) {
+        if (!(o.user = id_of(ju, ubuf, sizeof ubuf))) {
+            req_free(&r);
+            return fail(ULM_ERR_MISUSE, status, msg, cap, "\"user\" must be a string");
+        }
+        o.user_len = (uint32_t)strlen(o.user);
+    }
+    const cJSON *jallow = cJSON_GetObjectItemCaseSensitive(req, "allow");
+    if (jallow && !cJSON_IsNull(jallow)) {
+        uint32_t ni = ulm_model_item_count(m), idx;
+        if (!cJSON_IsArray(jallow) || !(r.allow = calloc((size_t)ni + 1, 1))) {
+            req_free(&r);
+            return fail(ULM_ERR_MISUSE, status, msg, cap, "\"allow\" must be an array of item ids");
+        }
+        const cJSON *a;
+        cJSON_ArrayForEach(a, jallow) if (cJSON_IsString(a) &&
+                                          ulm_model_item_find(m, a->valuestring, strlen(a->valuestring), &idx) == ULM_OK)
+            r.allow[idx] = 1;
+        o.allow = r.allow;
+    }
+    const cJSON *jc = cJSON_GetObjectItemCaseSensitive(req, "categories"), *jn = cJSON_GetObjectItemCaseSensitive(req, "notCategories");
+    if (jc && cJSON_IsNull(jc)) jc = NULL;
+    if (jn && cJSON_IsNull(jn)) jn = NULL;
+    if (jc && jn) {
+        req_free(&r);
+        return fail(ULM_ERR_MISUSE, status, msg, cap, "give \"categories\" or \"notCategories\", not both");
+    }
+    if (jc || jn) {
+        const cJSON *arr = jc ? jc : jn, *c;
+        if (!cJSON_IsArray(arr) || !(r.cats = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof *r.cats))) {
+            req_free(&r);
+            return fail(ULM_ERR_MISUSE, status, msg, cap, "categories must be an array of category names");
+        }
+        cJSON_ArrayForEach(c, arr) {
+            if (!cJSON_IsString(c) ||
+                ulm_model_category_find(m, c->valuestring, strlen(c->valuestring), &r.cats[o.n_categories]) != ULM_OK) {
+                snprintf(msg, cap, "no category '%.80s' in the bundle", cJSON_IsString(c) ? c->valuestring : "?");
+                req_free(&r);
+                *status = ULM_ERR_NOT_FOUND;
+                return NULL;
+            }
+            o.n_categories++;
+        }
+        o.categories = r.cats;
+        if (jn) o.flags |= ULM_RECOMMEND_NOT_CATEGORIES;
+    }
+    size_t need = ulm_score_work_size(m, &o, r.ev, (size_t)n);
+    ulm_score_result res;
+    ulm_status s = (r.work = malloc(need + 8)) ? ulm_score(m, r.ev, (size_t)n, &o, r.work, need + 8, &res) : ULM_ERR_NOMEM;
+    if (s != ULM_OK) {
+        req_free(&r);
+        return fail(s, status, msg, cap, ulm_status_str((int)s));
+    }
+    cJSON *out = cJSON_CreateObject();
+    cJSON *items = cJSON_AddArrayToObject(out, "items");
+    uint32_t len;
+    for (uint32_t i = 0; i < res.n_items; i++) {
+        cJSON *it = cJSON_CreateObject();
+        const char *item = ulm_model_item_id(m, res.items[i], &len);
+        ulm_json_add_slice(it, "item", item, len);
+        cJSON_AddNumberToObject(it, "score", (double)res.scores[i]);
+        const char *name = ulm_model_item_name(m, res.items[i], &len);
+        if (name && len) ulm_json_add_slice(it, "name", name, len);
+        cJSON *because = NULL;
+        for (uint32_t j = 0; j < res.explain && res.because[i * res.explain + j] != ULM_NONE; j++) {
+            if (!because) because = cJSON_AddArrayToObject(it, "because");
+            const char *id = ulm_model_item_id(m, res.because[i * res.explain + j], &len);
+            char *z = malloc((size_t)len + 1);
+            if (z) {
+                memcpy(z, id, len), z[len] = 0;
+                cJSON_AddItemToArray(because, cJSON_CreateString(z));
+                free(z);
+            }
+        }
+        cJSON_AddItemToArray(items, it);
+    }
+    cJSON_AddNumberToObject(out, "unknownItems", res.unknown_items);
+    if (res.parts & ULM_SCORE_CHURN) {
+        cJSON *c = cJSON_AddObjectToObject(out, "churn");
+        add_num(c, "probability", (double)res.p_churn);
+        cJSON *rs = cJSON_AddArrayToObject(c, "reasons");
+        for (uint32_t i = 0; i < res.n_reasons; i++) {
+            cJSON *w = cJSON_CreateObject();
+            cJSON_AddNumberToObject(w, "feature", res.reasons[i].feature);
+            const char *fname = ulm_model_churn_feature(m, res.reasons[i].feature, &len);
+            if (fname) ulm_json_add_slice(w, "name", fname, len);
+            cJSON_AddNumberToObject(w, "effect", (double)res.reasons[i].effect);
+            cJSON_AddStringToObject(w, "text", res.reasons[i].text);
+            cJSON_AddItemToArray(rs, w);
+        }
+    }
+    if (res.parts & ULM_SCORE_CLV) {
+        cJSON *c = cJSON_AddObjectToObject(out, "clv");
+        add_num(c, "pAlive", res.p_alive);
+        add_num(c, "expectedPurchases", res.expected_purchases);
+        add_num(c, "clv", res.clv);
+    }
+    if (res.parts & ULM_SCORE_PROFILE) {
+        cJSON *c = cJSON_AddObjectToObject(out, "segment");
+        if (res.rfm_segment >= 0) cJSON_AddStringToObject(c, "rfm", ulm_rfm_segment_name(res.rfm_segment));
+        else cJSON_AddNullToObject(c, "rfm");
+        if (res.segment >= 0) {
+            cJSON_AddNumberToObject(c, "kmeans", res.segment);
+            const char *d = ulm_profiler_segment_description(ulm_model_profiler(m), (uint32_t)res.segment, &len);
+            if (d) ulm_json_add_slice(c, "description", d, len);
+            else cJSON_AddNullToObject(c, "description");
+        } else {
+            cJSON_AddNullToObject(c, "kmeans");
+            cJSON_AddNullToObject(c, "description");
+        }
+        if (res.stage >= 0) cJSON_AddStringToObject(out, "stage", ulm_stage_name(res.stage));
+        else cJSON_AddNullToObject(out, "stage");
+    }
+    if (res.parts & ULM_SCORE_OFFER) {
+        cJSON *c = cJSON_AddObjectToObject(out, "offer");
+        const char *id = res.offer >= 0 ? ulm_model_offer_id(m, (uint32_t)res.offer, &len) : NULL;
+        if (id) ulm_json_add_slice(c, "offer", id, len);
+        else cJSON_AddNullToObject(c, "offer");
+        cJSON_AddBoolToObject(c, "control", res.control);
+        if (id) add_num(c, "net", res.offer_net);
+        add_num(c, "value", res.value);
+        cJSON_AddStringToObject(c, "valueBasis", res.value_from_clv ? "clv" : "annual_spend_rate");
+        add_num(c, "pChurn", (double)res.p_churn);
+    }
+    req_free(&r);
+    return out;
+}
+
+/* The wasm export behind model.score: one request (req[0..len), JSON) in, *out a NUL-terminated JSON
+ * answer allocated with malloc (release with the exported free), *out_len its length. Returns the
+ * status; on an error *out holds {"message": ...} when it could be written. */
+int32_t ulm_wasm_score(const ulm_wasm_model *h, const char *req, uint32_t len, char **out, uint32_t *out_len) {
+    if (!h || !out || !out_len || (!req && len)) return ULM_ERR_MISUSE;
+    *out = NULL;
+    *out_len = 0;
+    cJSON *doc = cJSON_ParseWithLength(req, len);
+    ulm_status s = ULM_OK;
+    char msg[200] = "";
+    cJSON *r = doc ? ulm_score_json(h->model, doc, &s, msg, sizeof msg) : NULL;
+    if (!doc) s = ULM_ERR_PARSE, snprintf(msg, sizeof msg, "the request is not JSON");
+    cJSON_Delete(doc);
+    if (!r) {
+        r = cJSON_CreateObject();
+        if (r) cJSON_AddStringToObject(r, "message", msg);
+    }
+    char *text = r ? cJSON_PrintUnformatted(r) : NULL;
+    cJSON_Delete(r);
+    if (text) {
+        *out = text;
+        *out_len = (uint32_t)strlen(text);
+    }
+    return (int32_t)(s != ULM_OK ? s : text ? ULM_OK : ULM_ERR_NOMEM);
+}
