@@ -19,7 +19,7 @@ config() {
   "runs": "runs", "inputs": {"inbox": "inbox"},
   "train": {"deny": "POST,DOT,M,C2,D,PADS,AMAZONFEE,BANK CHARGES,CRUK,S,B", "churn": "auto", "churn_horizon_days": 90},
   "campaign": {"offers": "$ROOT/examples/offers.json"},
-  "dashboard": {"enabled": ${ULM_PIPELINE_DASHBOARD:-false}}
+  "dashboard": {"enabled": false}
 }
 JSON
 }

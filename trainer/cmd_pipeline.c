@@ -177,6 +177,7 @@ static int do_outputs(pipe_ctx *x, char *reason, size_t rlen) {
         if (access(pipe_path(x, "campaign.json", p), F_OK) == 0) pipe_add(&a, "--campaign"), pipe_fmt(&a, "%s", p);
         snprintf(src, sizeof src, "%s/dashboard/data.json", x->r.live_dir ? x->r.live_dir : "");
         if (x->r.live_dir && access(src, F_OK) == 0) pipe_add(&a, "--previous"), pipe_fmt(&a, "%s", src);
+        if (c->dashboard_assets) pipe_add(&a, "--assets"), pipe_add(&a, c->dashboard_assets);
         pipe_add(&a, "--json");
         if (!pipe_step(x, "dashboard", &a, "dashboard.json", reason, rlen)) return ULM_PIPE_EXIT_STEP;
     }

@@ -53,6 +53,7 @@ typedef struct ulm_pipe_cfg {
     bool campaign;
     char *offers;
     bool dashboard;
+    char *dashboard_assets; /* `ulm dashboard --assets` (NULL: its default beside the binary) */
     uint64_t keep_runs, lock_wait_s;
     char *json;        /* the config as canonical JSON (for the manifest) */
 } ulm_pipe_cfg;

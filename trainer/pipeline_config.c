@@ -220,7 +220,7 @@ static bool read_after(const reader *r, const cJSON *root, ulm_pipe_cfg *c) {
     static const char *const gknown[] = {"enabled", "ndcg_max_drop", "auc_max_drop", "clv_mae_max_rise", NULL};
     static const char *const aknown[] = {"enabled", "threshold", NULL};
     static const char *const cknown[] = {"enabled", "offers", NULL};
-    static const char *const dknown[] = {"enabled", NULL};
+    static const char *const dknown[] = {"enabled", "assets", NULL};
     if ((ev && !only_keys(r, "evaluate", ev, eknown)) || (g && !only_keys(r, "gates", g, gknown)) ||
         (al && !only_keys(r, "alerts", al, aknown)) || (ca && !only_keys(r, "campaign", ca, cknown)) ||
         (da && !only_keys(r, "dashboard", da, dknown)))
@@ -232,7 +232,7 @@ static bool read_after(const reader *r, const cJSON *root, ulm_pipe_cfg *c) {
         !num(r, "gates", g, "clv_mae_max_rise", 0, 1e6, &c->clv_mae_max_rise) ||
         !flag(r, "alerts", al, "enabled", &c->alerts) || !num(r, "alerts", al, "threshold", 0, 1, &c->alerts_threshold) ||
         !flag(r, "campaign", ca, "enabled", &c->campaign) || !path(r, "campaign", ca, "offers", &c->offers) ||
-        !flag(r, "dashboard", da, "enabled", &c->dashboard))
+        !flag(r, "dashboard", da, "enabled", &c->dashboard) || !path(r, "dashboard", da, "assets", &c->dashboard_assets))
         return false;
     if (!c->churn_algo) c->eval_churn = c->alerts = c->campaign = false; /* they need a churn model */
     if (c->campaign && !c->offers) return bad(r, "campaign.offers", "missing: the offers file (see examples/offers.json)");
@@ -301,7 +301,7 @@ done:
 
 void ulm_pipe_cfg_free(ulm_pipe_cfg *c) {
     free(c->path), free(c->runs), free(c->inbox), free(c->ingest_format), free(c->ingest_map), free(c->deny);
-    free(c->recs_algo), free(c->churn_algo), free(c->offers);
+    free(c->recs_algo), free(c->churn_algo), free(c->offers), free(c->dashboard_assets);
     for (size_t i = 0; i < c->n_files; i++) free(c->files[i]);
     free(c->files);
     for (size_t i = 0; i < c->n_recs_opts; i++) free(c->recs_opts[i]);

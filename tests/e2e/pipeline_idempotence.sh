@@ -35,6 +35,10 @@ M=$R/current/manifest.json
 before=$(field "$R/$first/manifest.json" 'o["data"]["events"]'); new=$(field "$M" 'o["data"]["new_events"]')
 [ "$(field "$M" 'o["data"]["events"]')" = $((before + new)) ] || fail "store events != previous + new"
 [ "$(field "$M" 'o["training"]["trained"]')" = True ] || fail "a month of new data should retrain (schedule: daily)"
+# The dashboard of the second run was given the first run's data.json (the stage flow between runs).
+grep -q -- "--previous" "$R/current/manifest.json" || fail "the dashboard step had no --previous"
+field "$M" '[s for s in o["steps"] if s["name"] == "dashboard"][0]["argv"]' | grep -q "$first/dashboard/data.json" ||
+  fail "--previous is not the live run's data.json"
 # One JSON object per step on stderr with --log-format json.
 python3 -c '
 import json, sys

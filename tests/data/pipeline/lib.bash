@@ -8,7 +8,9 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # make_shop DIR [extra config JSON members]: the folder, the two parts and ulm.json.
 make_shop() {
   local d=$1 extra=${2:-}
-  mkdir -p "$d/inbox" "$d/extra"
+  mkdir -p "$d/inbox" "$d/extra" "$d/assets"
+  # Stand-ins for the dashboard page that ./run build makes (tests/e2e/dashboard_data.sh does the same).
+  echo '<!doctype html><title>t</title>' >"$d/assets/index.html" && echo 'x' >"$d/assets/dashboard.js"
   gzip -dc "$ROOT/data/sample/online_retail_sample.csv.gz" |
     awk -v p1="$d/inbox/part1.csv" -v p2="$d/extra/part2.csv" \
       'NR == 1 { print > p1; print > p2; next } /"2011-1[12]-/ { print > p2; next } { print > p1 }'
@@ -19,7 +21,7 @@ make_shop() {
   "inputs": {"inbox": "inbox"},
   "train": {"deny": "POST,DOT,M,C2,D", "k": 4, "churn": "auto", "churn_horizon_days": 90},
   "campaign": {"offers": "$ROOT/examples/offers.json"},
-  "dashboard": {"enabled": ${ULM_PIPELINE_DASHBOARD:-false}}${extra:+,
+  "dashboard": {"enabled": true, "assets": "assets"}${extra:+,
   $extra}
 }
 JSON
@@ -51,7 +53,9 @@ import json, os, sys
 d = sys.argv[1]; m = json.load(open(os.path.join(d, "manifest.json")))
 assert m["status"] == "ok", m["status"]
 names = [f["path"] for f in m["files"]]
-assert "model.ulm" in names and "shop.store" in names, names
+assert "model.ulm" in names and "shop.store" in names and "dashboard/data.json" in names, names
+dash = json.load(open(os.path.join(d, "dashboard", "data.json")))
+assert dash["format"] == "ulm-dashboard", dash.get("format")
 for f in m["files"]:
     assert os.path.getsize(os.path.join(d, f["path"])) == f["size"], f["path"]
 PY
