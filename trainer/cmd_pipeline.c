@@ -194,12 +194,18 @@ static int run(pipe_ctx *x) {
     if (c->gates && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x->training, "trained")) &&
         !pipe_gates(x, reason, sizeof reason))
         return stop(x, "refused", ULM_PIPE_EXIT_GATE, reason);
-    /* Every customer's profile, segments, stage and CLV on all events, scored with the bundle's profiler:
-     * the global fits (RFM cut points, k-means, BG/NBD) are redone when the models are retrained. */
+    /* Every customer's profile, segments, stage and CLV on all events, scored with the bundle's profiler when
+     * this run trained it; a carried-over bundle does not know new items and customers: fit on the store. */
     argv_b a;
     pipe_argv(x, &a, "segment");
-    pipe_add(&a, pipe_path(x, "shop.store", p)), pipe_add(&a, "--model"), pipe_fmt(&a, "%s/model.ulm", x->r.dir), pipe_add(&a, "--out");
-    pipe_fmt(&a, "%s/segments.csv", x->r.dir), pipe_add(&a, "--json");
+    pipe_add(&a, pipe_path(x, "shop.store", p));
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x->training, "trained")))
+        pipe_add(&a, "--model"), pipe_fmt(&a, "%s/model.ulm", x->r.dir);
+    else { /* a carried-over bundle does not know the new items: fit the profiler on this store */
+        pipe_add(&a, "--seed"), pipe_fmt(&a, "%llu", (unsigned long long)c->seed);
+        if (c->k) pipe_add(&a, "--k"), pipe_fmt(&a, "%llu", (unsigned long long)c->k);
+    }
+    pipe_add(&a, "--out"), pipe_fmt(&a, "%s/segments.csv", x->r.dir), pipe_add(&a, "--json");
     if (!pipe_step(x, "profile", &a, "profile.json", reason, sizeof reason)) return stop(x, "failed", ULM_PIPE_EXIT_STEP, reason);
     if ((code = do_outputs(x, reason, sizeof reason))) return stop(x, "failed", code, reason);
     /* Publish: manifest (fsynced), then `current` renamed over, then the runs folder fsynced. */
