@@ -130,7 +130,7 @@ static int do_ingest(pipe_ctx *x, char *reason, size_t rlen) {
     }
     char err[512];
     double t0 = ulm_now();
-    if (!ulm_pipe_store_time(store, &x->last_event, &x->events, err, sizeof err)) {
+    if (!ulm_pipe_store_time(store, &x->last_event, &x->events, &x->items, err, sizeof err)) {
         snprintf(reason, rlen, "%s", err);
         return ULM_PIPE_EXIT_STEP;
     }
@@ -139,6 +139,7 @@ static int do_ingest(pipe_ctx *x, char *reason, size_t rlen) {
     x->data = cJSON_AddObjectToObject(x->man, "data");
     cJSON_AddNumberToObject(x->data, "events", (double)x->events);
     cJSON_AddNumberToObject(x->data, "new_events", (double)x->new_events);
+    cJSON_AddNumberToObject(x->data, "items", (double)x->items);
     cJSON_AddStringToObject(x->data, "last_event", ts);
     cJSON_AddNumberToObject(x->data, "last_event_unix", (double)x->last_event);
     pipe_inline(x, "data-time", t0, ts);
@@ -194,14 +195,18 @@ static int run(pipe_ctx *x) {
     if (c->gates && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x->training, "trained")) &&
         !pipe_gates(x, reason, sizeof reason))
         return stop(x, "refused", ULM_PIPE_EXIT_GATE, reason);
-    /* Every customer's profile, segments, stage and CLV on all events, scored with the bundle's profiler when
-     * this run trained it; a carried-over bundle does not know new items and customers: fit on the store. */
+    /* Every customer's profile, segments, stage and CLV on all events, scored with the bundle's profiler (no
+     * second fit) unless the bundle is carried over and the store has items it does not know. */
     argv_b a;
     pipe_argv(x, &a, "segment");
     pipe_add(&a, pipe_path(x, "shop.store", p));
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x->training, "trained")))
+    bool trained = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x->training, "trained"));
+    if (trained || pipe_json_num(x, "train.json", "items") == (double)x->items) {
         pipe_add(&a, "--model"), pipe_fmt(&a, "%s/model.ulm", x->r.dir);
-    else { /* a carried-over bundle does not know the new items: fit the profiler on this store */
+        char ts[48];
+        ulm_format_time(x->last_event + 1, ts); /* a carried-over bundle's as-of is older than the data */
+        pipe_add(&a, "--as-of"), pipe_fmt(&a, "%s", ts);
+    } else { /* a carried-over bundle that does not know the new items cannot score: fit on this store */
         pipe_add(&a, "--seed"), pipe_fmt(&a, "%llu", (unsigned long long)c->seed);
         if (c->k) pipe_add(&a, "--k"), pipe_fmt(&a, "%llu", (unsigned long long)c->k);
     }

@@ -36,8 +36,8 @@ void ulm_pipe_runs_prune(pipe_run *r);
 bool ulm_pipe_inputs_scan(pipe_run *r, char *err, size_t errlen);
 /* DIR/manifest.json parsed, or NULL. */
 cJSON *ulm_pipe_manifest_load(const char *dir);
-/* The latest event time and the event count of a store (reads only the container and ETIM). */
-bool ulm_pipe_store_time(const char *store, int64_t *last, uint64_t *events, char *err, size_t errlen);
+/* The latest event time, the event count and the item count of a store (reads the container, ETIM and META). */
+bool ulm_pipe_store_time(const char *store, int64_t *last, uint64_t *events, uint64_t *items, char *err, size_t errlen);
 
 /* The argument vector of one step. */
 typedef struct argv_b {
@@ -55,7 +55,7 @@ typedef struct pipe_ctx {
     const char *exe;
     bool force;
     int64_t last_event;
-    uint64_t events, new_events;
+    uint64_t events, new_events, items;
     double t0;
     char label[64];
 } pipe_ctx;

@@ -168,7 +168,7 @@ bool ulm_pipe_inputs_scan(pipe_run *r, char *err, size_t errlen) {
     return ok;
 }
 
-bool ulm_pipe_store_time(const char *store, int64_t *last, uint64_t *events, char *err, size_t errlen) {
+bool ulm_pipe_store_time(const char *store, int64_t *last, uint64_t *events, uint64_t *items, char *err, size_t errlen) {
     char *buf = NULL;
     size_t len = 0;
     ulm_diag d;
@@ -186,6 +186,8 @@ bool ulm_pipe_store_time(const char *store, int64_t *last, uint64_t *events, cha
         if (t > *last) *last = t;
     }
     if (ok && s.rows == 0) ok = false, snprintf(err, errlen, "%s: the store holds no events", store);
+    const char *ni = ok ? ulm_bundle_meta(b, "store.items") : NULL;
+    *items = ni ? strtoull(ni, NULL, 10) : 0;
     ulm_bundle_close(b);
     free(buf);
     return ok;
