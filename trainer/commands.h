@@ -20,6 +20,7 @@ int ulm_cmd_alerts(int argc, char **argv);
 int ulm_cmd_profile(int argc, char **argv);
 int ulm_cmd_segment(int argc, char **argv);
 int ulm_cmd_campaign(int argc, char **argv);
+int ulm_cmd_pipeline(int argc, char **argv);
 int ulm_cmd_dashboard(int argc, char **argv);
 int ulm_cmd_score(int argc, char **argv);
 

@@ -27,6 +27,7 @@ static const command commands[] = {
     {"dashboard", ulm_cmd_dashboard, "the operations dashboard of a run: a static page with its data (data.json)"},
     {"score", ulm_cmd_score, "one visitor history in: items, churn, CLV, segment, stage and offer out (as model.score)"},
     {"import", ulm_cmd_import, "convert an XGBoost JSON model into a bundle's churn model (ulm import xgboost)"},
+    {"pipeline", ulm_cmd_pipeline, "one automated run: ingest new files, retrain on schedule, gate, publish (docs/pipeline.md)"},
     {"inspect", ulm_cmd_inspect, "list a bundle's or store's sections and metadata, verify checksums"},
     {"version", ulm_cmd_version, "print the version and the compute backends of this build"},
 };
