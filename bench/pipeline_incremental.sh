@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ulm-bench: long
 # ulm pipeline: incremental run (one new day of events) vs full rebuild (every file new) on `ulm synth`
 # data. The peer is the full rebuild, measured in the same run on the same data and config. A third
 # measurement: the same new day when the models are not due (weekly schedules), so they carry over.

@@ -89,6 +89,8 @@ int pipe_models(pipe_ctx *x, char *reason, size_t rlen) {
     if (c->churn_algo)
         pipe_add(&a, "--churn"), pipe_add(&a, c->churn_algo), pipe_add(&a, "--cutoff"), pipe_add(&a, cut), pipe_add(&a, "--horizon"),
             pipe_fmt(&a, "%g", c->churn_horizon_days);
+    /* The campaign's offers ride in the bundle too, so the device picks the same offer (docs/nba.md). */
+    if (c->churn_algo && c->campaign && c->offers) pipe_add(&a, "--offers"), pipe_add(&a, c->offers);
     pipe_add(&a, "--json");
     if (!pipe_step(x, "train", &a, "train.json", reason, rlen)) return ULM_PIPE_EXIT_STEP;
     pipe_argv(x, &a, "inspect");
