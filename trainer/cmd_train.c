@@ -41,6 +41,8 @@ static const char usage[] =
     "  --view-weight X --cart-weight X --purchase-weight X   as for `ulm eval recs`\n"
     "  --cycle-min-buyers N  repeat buyers an item needs to learn its repurchase cycle (default 5, 0 = none;\n"
     "                      bought items come back once a cycle old: docs/recs.md)\n"
+    "  --quantize Q        recommender numbers: int8 (default: int8 factor rows with a per-row scale, u16 ids,\n"
+    "                      fp16 weights), fp16, or none (f32 everywhere, as before 0.3; docs/format.md)\n"
     "  --seed N            seed of the recommender, k-means and churn splits (default 42)\n"
     "  --threads N         worker threads (default 1; the bundle is the same for a given N)\n"
     "  --json              report as one JSON object\n";
@@ -117,7 +119,8 @@ int ulm_cmd_train(int argc, char **argv) {
                       {"deny", true, NULL}, {"deny-file", true, NULL}, {"recs", true, NULL}, ULM_RECS_OPTS,
                       {"churn", true, NULL}, {"cutoff", true, NULL}, {"horizon", true, NULL}, {"churn-table", true, NULL},
                       {"no-profiles", false, NULL}, {"k", true, NULL},
-                      {"cycle-min-buyers", true, NULL}, {"offers", true, NULL}, {"uplift-data", true, NULL}};
+                      {"cycle-min-buyers", true, NULL}, {"offers", true, NULL}, {"uplift-data", true, NULL},
+                      {"quantize", true, NULL}};
     size_t no = sizeof opts / sizeof opts[0];
     ulm_args a;
     int r = ulm_args_parse(&a, argc, argv, opts, no, usage);
@@ -131,6 +134,14 @@ int ulm_cmd_train(int argc, char **argv) {
     if (!ulm_opt_f64(opts, no, "half-life", 30.0, &eo.half_life_days)) return ULM_EXIT_USAGE;
     if (eo.half_life_days < 0) {
         ulm_errorf("train", "--half-life must be >= 0 days");
+        return ULM_EXIT_USAGE;
+    }
+    const char *quant = ulm_opt_get(opts, no, "quantize");
+    if (!quant || !strcmp(quant, "int8")) eo.recs_quant = ULM_REC_QUANT_INT8, quant = "int8";
+    else if (!strcmp(quant, "fp16")) eo.recs_quant = ULM_REC_QUANT_FP16;
+    else if (!strcmp(quant, "none")) eo.recs_quant = ULM_REC_QUANT_NONE;
+    else {
+        ulm_errorf("train", "unknown --quantize '%s' (int8, fp16, none)", quant);
         return ULM_EXIT_USAGE;
     }
     bool json = ulm_opt_get(opts, no, "json") != NULL;
@@ -218,7 +229,7 @@ int ulm_cmd_train(int argc, char **argv) {
             if (ox.have) ulm_campaign_cfg_free(&ox.cfg);
             return ULM_EXIT_FAIL;
         }
-        ulm_sb_printf(&rj, ",\"recs_seconds\":%.3f", ulm_now() - t1);
+        ulm_sb_printf(&rj, ",\"recs_seconds\":%.3f,\"quantize\":\"%s\"", ulm_now() - t1, quant);
         eo.recs = &rm;
         eo.recs_hist_weight = rw.purchase;
         eo.recs_ease_keep = rp.algo == ULM_REC_EASE ? rp.neighbours : 100;

@@ -168,7 +168,7 @@ ulm_status ulm_export_bundle(const ulm_events *ev, const ulm_export_opts *o, uin
     if (s == ULM_OK) s = add_prices(w, ev);
     if (s == ULM_OK) s = add_popularity(w, ev, o, &info->as_of);
     if (s == ULM_OK && o->user_table) s = add_users(w, ev);
-    if (s == ULM_OK && o->recs) s = ulm_rec_model_export(o->recs, o->recs_hist_weight, o->recs_ease_keep, w, diag);
+    if (s == ULM_OK && o->recs) s = ulm_rec_model_export_q(o->recs, o->recs_hist_weight, o->recs_ease_keep, o->recs_quant, w, diag);
     if (s == ULM_OK && o->cycles) s = ulm_repurchase_cycles_write(o->cycles, ev->items.n, w);
     for (uint32_t i = 0; o->deny && i < ev->items.n; i++) info->items_denied += o->deny[i] != 0;
     if (s == ULM_OK && info->items_denied)

@@ -18,6 +18,7 @@ typedef struct ulm_export_opts {
     float recs_hist_weight;    /* the purchase weight: what a history item counts as at ALS fold-in */
     uint32_t recs_ease_keep;   /* EASE entries kept per item */
     const float *cycles;       /* NULL, or [items] learned repurchase cycles in days (RCRP; recs_cycle.c) */
+    ulm_rec_quant recs_quant;  /* the recommender's number format (ulm train --quantize) */
 } ulm_export_opts;
 
 typedef struct ulm_export_info {

@@ -67,6 +67,25 @@ static int grow_slots(ulm_dict *d) {
     return 1;
 }
 
+bool ulm_dict_reserve(ulm_dict *d, uint32_t n, uint64_t bytes) {
+    if (d->n || d->slots || n > 0x3FFFFFF0u) return false;
+    uint32_t size = 64;
+    while ((uint64_t)size < 2 * ((uint64_t)n + 1)) size *= 2; /* intern keeps the load at most 1/2 */
+    d->slots = calloc(size, sizeof *d->slots);
+    d->off = malloc(((size_t)n + 2) * sizeof *d->off);
+    d->hashes = malloc(((size_t)n + 2) * sizeof *d->hashes);
+    d->arena = bytes ? malloc((size_t)bytes) : NULL;
+    if (!d->slots || !d->off || !d->hashes || (bytes && !d->arena)) {
+        ulm_dict_free(d);
+        return false;
+    }
+    d->mask = size - 1;
+    d->cap_ids = n + 2;
+    d->off[0] = 0;
+    d->arena_cap = bytes;
+    return true;
+}
+
 uint32_t ulm_dict_intern(ulm_dict *d, const char *s, size_t len, bool *added) {
     if (added) *added = false;
     uint32_t found = ulm_dict_find(d, s, len);

@@ -45,6 +45,7 @@ static ulm_status need(const ulm_bundle *b, const char *tag, uint32_t dtype, uin
 static ulm_status load_strtab(const ulm_section *s, ulm_strtab *t, ulm_dict *d, ulm_diag *diag) {
     if (ulm_strtab_view(s->data, s->size, t) != ULM_OK)
         return ulm__fail(diag, ULM_ERR_FORMAT, s->tag, s->offset, "malformed string table");
+    if (d && !ulm_dict_reserve(d, t->count, t->bytes_len) && !d->n) return ULM_ERR_NOMEM;
     for (uint32_t i = 0; d && i < t->count; i++) {
         uint32_t len;
         const char *str = ulm_strtab_get(t, i, &len);

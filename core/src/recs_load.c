@@ -3,24 +3,30 @@
  * is checked finite under ULM_LOAD_DEEP, and the decoded arrays are owned by the model. */
 #include <math.h>
 
+#include "quant.h"
 #include "recs_model_impl.h"
 #include "ulm/ulm_bundle.h"
 #include "ulm/ulm_dict.h"
 #include "ulm_impl.h"
 #include "ulm_model_impl.h"
 
-/* Finds an optional or required section with the given dtype, rows and cols (ULM_NONE = any). */
-static ulm_status find(const ulm_model *m, const char *tag, uint32_t dtype, uint32_t rows, uint32_t cols,
-                       bool required, ulm_section *s, ulm_diag *diag) {
+/* Finds an optional or required section with dtype (or alt, when not ULM_NONE), rows and cols (ULM_NONE = any). */
+static ulm_status find2(const ulm_model *m, const char *tag, uint32_t dtype, uint32_t alt, uint32_t rows,
+                        uint32_t cols, bool required, ulm_section *s, ulm_diag *diag) {
     if (ulm_bundle_find(m->bundle, tag, s) != ULM_OK) {
         memset(s, 0, sizeof *s);
         return required ? ulm__fail(diag, ULM_ERR_FORMAT, tag, 0, "the recommender needs section %s", tag) : ULM_OK;
     }
-    if (s->dtype != dtype || (rows != ULM_NONE && s->rows != rows) || (cols != ULM_NONE && s->cols != cols))
+    if ((s->dtype != dtype && (alt == ULM_NONE || s->dtype != alt)) || (rows != ULM_NONE && s->rows != rows) || (cols != ULM_NONE && s->cols != cols))
         return ulm__fail(diag, ULM_ERR_FORMAT, tag, s->offset,
                          "section %s has dtype %u and shape %u x %u, expected dtype %u and %u x %u", tag, s->dtype,
                          s->rows, s->cols, dtype, rows, cols);
     return ULM_OK;
+}
+
+static ulm_status find(const ulm_model *m, const char *tag, uint32_t dtype, uint32_t rows, uint32_t cols,
+                       bool required, ulm_section *s, ulm_diag *diag) {
+    return find2(m, tag, dtype, ULM_NONE, rows, cols, required, s, diag);
 }
 
 /* Decodes n f32 values of s into a new array, checking finiteness under deep. */
@@ -28,23 +34,25 @@ static ulm_status load_f32(const ulm_model *m, const ulm_section *s, size_t n, b
                            ulm_diag *diag) {
     *out = ulm__alloc(m->alloc, (n + 1) * sizeof **out);
     if (!*out) return ULM_ERR_NOMEM;
+    unsigned es = s->dtype == ULM_DT_F16 ? 2 : 4; /* F16 or F32 */
     for (size_t i = 0; i < n; i++) {
-        (*out)[i] = ulm__rdf32(s->data + 4 * (uint64_t)i);
+        (*out)[i] = es == 2 ? ulm__f16_to_f32(ulm__rd16(s->data + 2 * (uint64_t)i)) : ulm__rdf32(s->data + 4 * (uint64_t)i);
         if (deep && !isfinite((*out)[i]))
-            return ulm__fail(diag, ULM_ERR_FORMAT, s->tag, s->offset + 4 * (uint64_t)i, "value %zu is not finite", i);
+            return ulm__fail(diag, ULM_ERR_FORMAT, s->tag, s->offset + es * (uint64_t)i, "value %zu is not finite", i);
     }
     return ULM_OK;
 }
 
-/* Loads one neighbour-list triple (offsets, indices, weights: tags o, i, w) into nb. */
+/* Loads one neighbour-list triple (offsets, indices, weights: tags o, i, w) into nb. Indices are
+ * U32 or U16, weights F32 or F16 (the compact form of `ulm train --quantize int8|fp16`). */
 static ulm_status load_nb(const ulm_model *m, const char *to, const char *ti, const char *tw, bool deep,
                           ulm__nblist *nb, ulm_diag *diag) {
     ulm_section so, si, sw;
     ulm_status s;
     uint32_t n = m->n_items;
     if ((s = find(m, to, ULM_DT_U32, n + 1, 0, true, &so, diag)) != ULM_OK) return s;
-    if ((s = find(m, ti, ULM_DT_U32, ULM_NONE, 0, true, &si, diag)) != ULM_OK) return s;
-    if ((s = find(m, tw, ULM_DT_F32, si.rows, 0, true, &sw, diag)) != ULM_OK) return s;
+    if ((s = find2(m, ti, ULM_DT_U32, ULM_DT_U16, ULM_NONE, 0, true, &si, diag)) != ULM_OK) return s;
+    if ((s = find2(m, tw, ULM_DT_F32, ULM_DT_F16, si.rows, 0, true, &sw, diag)) != ULM_OK) return s;
     nb->off = ulm__alloc(m->alloc, ((size_t)n + 1) * sizeof *nb->off);
     if (!nb->off) return ULM_ERR_NOMEM;
     for (uint32_t i = 0; i <= n; i++) {
@@ -58,9 +66,10 @@ static ulm_status load_nb(const ulm_model *m, const char *to, const char *ti, co
     nb->idx = ulm__alloc(m->alloc, ((size_t)si.rows + 1) * sizeof *nb->idx);
     if (!nb->idx) return ULM_ERR_NOMEM;
     for (uint32_t k = 0; k < si.rows; k++) {
-        nb->idx[k] = ulm__rd32(si.data + 4 * (uint64_t)k);
+        unsigned es = si.dtype == ULM_DT_U16 ? 2 : 4;
+        nb->idx[k] = es == 2 ? ulm__rd16(si.data + 2 * (uint64_t)k) : ulm__rd32(si.data + 4 * (uint64_t)k);
         if (nb->idx[k] >= n)
-            return ulm__fail(diag, ULM_ERR_FORMAT, ti, si.offset + 4 * (uint64_t)k, "neighbour %u names item %u of %u",
+            return ulm__fail(diag, ULM_ERR_FORMAT, ti, si.offset + es * (uint64_t)k, "neighbour %u names item %u of %u",
                              k, nb->idx[k], n);
     }
     return load_f32(m, &sw, si.rows, deep, &nb->w, diag);
@@ -77,10 +86,10 @@ void ulm__recs_free(ulm_model *m) {
     ulm__recs *r = m->recs;
     if (!r) return;
     ulm__free(m->alloc, r->item_f, 0);
+    ulm__free(m->alloc, r->q8_scale, 0);
     ulm__free(m->alloc, r->gram, 0);
     ulm__free(m->alloc, r->bias, 0);
     ulm__free(m->alloc, r->rpop, 0);
-    ulm__free(m->alloc, r->pop_rank, 0);
     free_nb(m, &r->nb);
     free_nb(m, &r->cn);
     ulm__free(m->alloc, r, sizeof *r);
@@ -121,6 +130,31 @@ static ulm_status load_header(ulm_model *m, const ulm_section *h, ulm__recs *r, 
     return ULM_OK;
 }
 
+/* RCIF: F32 or F16 rows decoded to floats; Q8_ROW rows used in place (their scales decoded and
+ * checked finite and >= 0 on every load; the int8 values need no check). */
+static ulm_status load_factors(const ulm_model *m, ulm__recs *r, bool deep, ulm_diag *diag) {
+    ulm_section sec;
+    ulm_status s;
+    uint32_t n = m->n_items, f = r->factors;
+    if (ulm_bundle_find(m->bundle, "RCIF", &sec) == ULM_OK && sec.dtype == ULM_DT_Q8_ROW) {
+        if ((s = find(m, "RCIF", ULM_DT_Q8_ROW, n, f, true, &sec, diag)) != ULM_OK) return s;
+        size_t stride = ulm__q8_stride(f);
+        r->q8 = (const int8_t *)sec.data;
+        r->q8_stride = (uint32_t)stride;
+        r->q8_scale = ulm__alloc(m->alloc, ((size_t)n + 1) * sizeof *r->q8_scale);
+        if (!r->q8_scale) return ULM_ERR_NOMEM;
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t at = (uint64_t)n * stride + 4 * (uint64_t)i;
+            r->q8_scale[i] = ulm__rdf32(sec.data + at);
+            if (!isfinite(r->q8_scale[i]) || r->q8_scale[i] < 0)
+                return ulm__fail(diag, ULM_ERR_FORMAT, "RCIF", sec.offset + at, "row scale %u is negative or not finite", i);
+        }
+        return ULM_OK;
+    }
+    if ((s = find2(m, "RCIF", ULM_DT_F32, ULM_DT_F16, n, f, true, &sec, diag)) != ULM_OK) return s;
+    return load_f32(m, &sec, (size_t)n * f, deep, &r->item_f, diag);
+}
+
 /* The sections each recommender needs, after RCHD. */
 static ulm_status load_body(ulm_model *m, ulm__recs *r, bool deep, ulm_diag *diag) {
     ulm_status s = ULM_OK;
@@ -129,8 +163,7 @@ static ulm_status load_body(ulm_model *m, ulm__recs *r, bool deep, ulm_diag *dia
     switch (r->algo) {
     case ULM__RC_ALS:
     case ULM__RC_BPR:
-        if ((s = find(m, "RCIF", ULM_DT_F32, n, f, true, &sec, diag)) != ULM_OK) return s;
-        if ((s = load_f32(m, &sec, (size_t)n * f, deep, &r->item_f, diag)) != ULM_OK) return s;
+        if ((s = load_factors(m, r, deep, diag)) != ULM_OK) return s;
         if (r->algo == ULM__RC_BPR) {
             if ((s = find(m, "RCIB", ULM_DT_F32, n, 0, true, &sec, diag)) != ULM_OK) return s;
             return load_f32(m, &sec, n, deep, &r->bias, diag);
@@ -181,11 +214,6 @@ ulm_status ulm__recs_load(ulm_model *m, uint32_t flags, ulm_diag *diag) {
     m->recs = r;
     ulm_status s = load_header(m, &h, r, diag);
     if (s == ULM_OK) s = load_body(m, r, (flags & ULM_LOAD_DEEP) != 0, diag);
-    if (s == ULM_OK) {
-        r->pop_rank = ulm__alloc(m->alloc, ((size_t)m->n_items + 1) * sizeof *r->pop_rank);
-        if (!r->pop_rank) s = ULM_ERR_NOMEM;
-        for (uint32_t i = 0; s == ULM_OK && i < m->n_items; i++) r->pop_rank[m->pop_order[i]] = i;
-    }
     if (s != ULM_OK) ulm__recs_free(m);
     return s;
 }

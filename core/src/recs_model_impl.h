@@ -27,14 +27,16 @@ typedef struct ulm__nblist {
 typedef struct ulm__recs {
     uint32_t algo, factors, cold_events;
     float alpha, hist_weight, wc_warm, wp_warm, wc_cold, wp_cold;
-    float *item_f;     /* ALS, BPR: [n_items x factors] */
+    float *item_f;     /* ALS, BPR: [n_items x factors] (F32 or F16 RCIF), or NULL when q8 is set */
+    const int8_t *q8;  /* ALS, BPR with a Q8_ROW RCIF: [n_items x q8_stride] int8 rows inside the bundle */
+    float *q8_scale;   /* [n_items] the rows' scales: item j is q8[j] * q8_scale[j] */
+    uint32_t q8_stride;/* bytes per int8 row: factors rounded up to 64 */
     float *gram;       /* ALS: [factors x factors], Y^T Y + reg I */
     float *bias;       /* BPR: [n_items] */
     float *rpop;       /* hybrid: [n_items] popularity the hybrid blends */
     float rpop_inv;    /* 1 / max(rpop), 0 when all zero */
     ulm__nblist nb;    /* item-kNN, content, EASE, hybrid's item-kNN part */
     ulm__nblist cn;    /* hybrid's content part */
-    uint32_t *pop_rank;/* [n_items] position in the popularity order: the tie-break */
 } ulm__recs;
 
 #endif

@@ -4,6 +4,7 @@
  * builds give the same floats. */
 #include <math.h>
 
+#include "quant.h"
 #include "recs_model_impl.h"
 #include "ulm/ulm_recommend.h"
 #include "ulm_impl.h"
@@ -29,13 +30,15 @@ typedef struct layout {
     uint32_t *nd;     /* [n_hist] history items with an entry bought more recently (not due) */
     float *s, *s2;    /* [n_items] scores; [n_items] hybrid content part */
     float *a, *x, *v; /* ALS: [f x f] system / Cholesky factor, [f] user factors, [f] W y_j */
+    float *y, *y2;    /* [f] each: item rows decoded from int8 */
+    int16_t *xq;      /* [q8_stride] the user factors quantised for the int8 dot */
     float *hs;        /* [k] heap scores */
     uint32_t *hi;     /* [k] heap items */
     size_t units;
 } layout;
 
 static void carve(const ulm_model *m, uint32_t k, size_t n_hist, void *base, layout *l) {
-    size_t at = 0, ni = m->n_items, f = m->recs ? m->recs->factors : 0;
+    size_t at = 0, ni = m->n_items, f = m->recs ? m->recs->factors : 0, qs = m->recs ? m->recs->q8_stride : 0;
     float *fb = base;
     uint32_t *ub = base;
 #define TAKE(n) (at += (n), at - (n))
@@ -43,12 +46,22 @@ static void carve(const ulm_model *m, uint32_t k, size_t n_hist, void *base, lay
     size_t o_s = TAKE(m->recs ? ni : 0);
     size_t o_s2 = TAKE(m->recs && m->recs->algo == ULM__RC_HYBRID ? ni : 0);
     size_t o_a = TAKE(f * f), o_x = TAKE(f), o_v = TAKE(f), o_hs = TAKE(k), o_hi = TAKE(k);
+    size_t o_y = TAKE(f), o_y2 = TAKE(f), o_xq = TAKE(qs / 2);
 #undef TAKE
     l->units = at;
     if (!base) return;
     l->hist = ub + o_h, l->due = ub + o_due, l->nd = ub + o_nd;
     l->s = fb + o_s, l->s2 = fb + o_s2, l->a = fb + o_a, l->x = fb + o_x, l->v = fb + o_v, l->hs = fb + o_hs;
-    l->hi = ub + o_hi;
+    l->hi = ub + o_hi, l->y = fb + o_y, l->y2 = fb + o_y2, l->xq = (int16_t *)(void *)(ub + o_xq);
+}
+
+/* Item i's factor row as floats: the stored row, or the int8 row decoded into buf. */
+static const float *item_row(const ulm__recs *r, uint32_t i, float *buf) {
+    if (!r->q8) return r->item_f + (size_t)i * r->factors;
+    const int8_t *q = r->q8 + (size_t)i * r->q8_stride;
+    float sc = r->q8_scale[i];
+    for (uint32_t t = 0; t < r->factors; t++) buf[t] = (float)q[t] * sc;
+    return buf;
 }
 
 size_t ulm_recommend_scratch_size(const ulm_model *m, const ulm_recommend_opts *o, size_t n_hist) {
@@ -125,12 +138,8 @@ static bool als_fold_in(const ulm_model *m, const uint32_t *h, size_t nh, const 
     memcpy(l->a, r->gram, f * f * sizeof *l->a);
     for (size_t j = 0; j < f; j++) l->x[j] = 0;
     for (size_t q = 0; q < nh; q++) {
-        const float *y = r->item_f + (size_t)h[q] * f;
-        for (size_t i = 0; i < f; i++) {
-            float ci = (c - 1.0f) * y[i];
-            float *row = l->a + i * f;
-            for (size_t j = 0; j < f; j++) row[j] += ci * y[j];
-        }
+        const float *y = item_row(r, h[q], l->y);
+        ulm__rank1_update(l->a, y, c - 1.0f, f);
         for (size_t j = 0; j < f; j++) l->x[j] += c * y[j];
     }
     if (ulm__chol_factor(l->a, f) != 0) {
@@ -155,12 +164,17 @@ static void score_all(const ulm_model *m, const uint32_t *h, size_t nh, const la
             for (uint32_t j = 0; j < f; j++) l->x[j] = 0;
             float inv = 1.0f / (float)nh;
             for (size_t q = 0; q < nh; q++) {
-                const float *y = r->item_f + (size_t)h[q] * f;
+                const float *y = item_row(r, h[q], l->y);
                 for (uint32_t j = 0; j < f; j++) l->x[j] += inv * y[j];
             }
         }
-        for (uint32_t j = 0; j < ni; j++)
-            l->s[j] = ulm__dot8(l->x, r->item_f + (size_t)j * f, f) + (r->bias ? r->bias[j] : 0.0f);
+        if (r->q8) { /* exact integer dots: every build ranks alike */
+            size_t qs = r->q8_stride;
+            float xs = ulm__quant_i16(l->x, f, qs, l->xq);
+            ulm__score_q8(r->q8, qs, ni, l->xq, xs, r->q8_scale, r->bias, l->s);
+            return;
+        }
+        ulm__score_f32(r->item_f, f, ni, l->x, r->bias, l->s);
         return;
     case ULM__RC_HYBRID: {
         add_neighbours(&r->nb, ni, h, nh, l->s);
@@ -185,9 +199,9 @@ static float contribution(const ulm_model *m, uint32_t hi, uint32_t j, size_t nh
     size_t f = r->factors;
     switch (r->algo) {
     case ULM__RC_ALS: /* c_h * y_j^T A^-1 y_h, with A^-1 y_j solved once per j into l->v */
-        return (1.0f + r->alpha * r->hist_weight) * ulm__dot8(l->v, r->item_f + (size_t)hi * f, f);
+        return (1.0f + r->alpha * r->hist_weight) * ulm__dot8(l->v, item_row(r, hi, l->y), f);
     case ULM__RC_BPR:
-        return ulm__dot8(r->item_f + (size_t)hi * f, r->item_f + (size_t)j * f, f) / (float)nh;
+        return ulm__dot8(item_row(r, hi, l->y), item_row(r, j, l->y2), f) / (float)nh;
     case ULM__RC_HYBRID: {
         bool cold = nh < r->cold_events;
         float wc = cold ? r->wc_cold : r->wc_warm, c = 0;
@@ -200,29 +214,30 @@ static float contribution(const ulm_model *m, uint32_t hi, uint32_t j, size_t nh
     }
 }
 
-/* True when (s1, i1) ranks above (s2, i2): higher score, then more popular. */
-static inline bool better(const uint32_t *rank, float s1, uint32_t i1, float s2, uint32_t i2) {
-    return s1 > s2 || (s1 == s2 && rank[i1] < rank[i2]);
+/* True when (s1, i1) ranks above (s2, i2): higher score, then earlier in the POPR order (higher
+ * popularity score, then lower index: the order ulm__rank_by_score gives pop_order). */
+static inline bool better(const float *pop, float s1, uint32_t i1, float s2, uint32_t i2) {
+    return s1 > s2 || (s1 == s2 && (pop[i1] > pop[i2] || (pop[i1] == pop[i2] && i1 < i2)));
 }
 
 /* Min-heap of the k best: hs[0] is the k-th best so far. Returns the new size. */
-static uint32_t heap_push(const uint32_t *rank, float *hs, uint32_t *hi, uint32_t size, uint32_t k, float s,
+static uint32_t heap_push(const float *pop, float *hs, uint32_t *hi, uint32_t size, uint32_t k, float s,
                           uint32_t i) {
     uint32_t c;
     if (size < k) {
         for (c = size++; c > 0;) {
             uint32_t p = (c - 1) / 2;
-            if (!better(rank, hs[p], hi[p], s, i)) break;
+            if (!better(pop, hs[p], hi[p], s, i)) break;
             hs[c] = hs[p], hi[c] = hi[p], c = p;
         }
     } else {
-        if (!better(rank, s, i, hs[0], hi[0])) return size;
+        if (!better(pop, s, i, hs[0], hi[0])) return size;
         for (c = 0;;) {
             uint32_t lc = 2 * c + 1, rc = lc + 1, w = c;
             float ws = s;
             uint32_t wi = i;
-            if (lc < size && better(rank, ws, wi, hs[lc], hi[lc])) w = lc, ws = hs[lc], wi = hi[lc];
-            if (rc < size && better(rank, ws, wi, hs[rc], hi[rc])) w = rc;
+            if (lc < size && better(pop, ws, wi, hs[lc], hi[lc])) w = lc, ws = hs[lc], wi = hi[lc];
+            if (rc < size && better(pop, ws, wi, hs[rc], hi[rc])) w = rc;
             if (w == c) break;
             hs[c] = hs[w], hi[c] = hi[w], c = w;
         }
@@ -232,7 +247,7 @@ static uint32_t heap_push(const uint32_t *rank, float *hs, uint32_t *hi, uint32_
 }
 
 /* Sorts the heap best first in place. */
-static void heap_sort(const uint32_t *rank, float *hs, uint32_t *hi, uint32_t n) {
+static void heap_sort(const float *pop, float *hs, uint32_t *hi, uint32_t n) {
     for (uint32_t end = n; end > 1; end--) {
         float s = hs[end - 1];
         uint32_t i = hi[end - 1], size = end - 1, c = 0;
@@ -241,8 +256,8 @@ static void heap_sort(const uint32_t *rank, float *hs, uint32_t *hi, uint32_t n)
             uint32_t lc = 2 * c + 1, rc = lc + 1, w = c;
             float ws = s;
             uint32_t wi = i;
-            if (lc < size && better(rank, ws, wi, hs[lc], hi[lc])) w = lc, ws = hs[lc], wi = hi[lc];
-            if (rc < size && better(rank, ws, wi, hs[rc], hi[rc])) w = rc;
+            if (lc < size && better(pop, ws, wi, hs[lc], hi[lc])) w = lc, ws = hs[lc], wi = hi[lc];
+            if (rc < size && better(pop, ws, wi, hs[rc], hi[rc])) w = rc;
             if (w == c) break;
             hs[c] = hs[w], hi[c] = hi[w], c = w;
         }
@@ -259,7 +274,7 @@ static void explain_item(const ulm_model *m, uint32_t j, const uint32_t *h, size
     const ulm__recs *r = m->recs;
     if (r->algo == ULM__RC_ALS) {
         if (!als_ok) goto done;
-        memcpy(l->v, r->item_f + (size_t)j * r->factors, r->factors * sizeof *l->v);
+        memcpy(l->v, item_row(r, j, l->y), r->factors * sizeof *l->v);
         ulm__chol_subst(l->a, l->v, r->factors);
     }
     for (size_t q = 0; q < nh; q++) {
@@ -362,13 +377,16 @@ ulm_status ulm_recommend(const ulm_model *m, const uint32_t *hist, size_t n_hist
     score_all(m, l.hist, nh, &l, &na, &nbn, &als_ok);
     for (size_t q = 0; q < nh; q++)
         if (excluded_bought(&l, nh, n_due, n_nd, l.hist[q])) l.s[l.hist[q]] = -INFINITY;
-    const uint32_t *rank = m->recs->pop_rank;
+    const float *pop = m->pop_score;
     for (uint32_t j = 0; j < ni; j++) {
         float s = l.s[j];
+        /* Once the heap is full only a score at least the k-th best can enter (NaN never): most
+         * items stop at this one comparison. */
+        if (n == k && !(s >= l.hs[0])) continue;
         if (s == -INFINITY || s != s || blocked(m, o, j)) continue;
-        n = heap_push(rank, l.hs, l.hi, n, k, s, j);
+        n = heap_push(pop, l.hs, l.hi, n, k, s, j);
     }
-    heap_sort(rank, l.hs, l.hi, n);
+    heap_sort(pop, l.hs, l.hi, n);
     for (uint32_t q = 0; q < n; q++) {
         items[q] = l.hi[q];
         scores[q] = l.hs[q];

@@ -9,6 +9,10 @@ import { after, before, describe, test } from 'node:test';
 import { RUNTIMES, buildFixture, jsonLines, prng, ulm, ulmPackage } from './fixture.mjs';
 
 const ALGOS = ['itemknn', 'als', 'bpr', 'ease', 'content', 'hybrid'];
+// Every algorithm in the default number format (int8 factors, u16/f16 neighbour lists), plus the
+// f32 (--quantize none) and f16 forms of the sections that change with it.
+const VARIANTS = [...ALGOS.map((a) => [a, 'int8']), ['als', 'none'], ['als', 'fp16'], ['bpr', 'none'],
+  ['ease', 'none']];
 const HISTORIES = 1000;
 const K = 10;
 const EXPLAIN = 3;
@@ -59,17 +63,17 @@ function assertClose(got, want, what) {
   }
 }
 
-ALGOS.forEach((algo, a) => {
-  describe(`--recs ${algo}`, () => {
+VARIANTS.forEach(([algo, quant], a) => {
+  describe(`--recs ${algo} --quantize ${quant}`, () => {
     let bytes;
     let native;
     let hs;
     before(() => {
-      const path = join(fx.dir, `${algo}.ulm`);
-      ulm('train', fx.store, '--out', path, '--recs', algo);
+      const path = join(fx.dir, `${algo}-${quant}.ulm`);
+      ulm('train', fx.store, '--out', path, '--recs', algo, '--quantize', quant);
       bytes = new Uint8Array(readFileSync(path));
       hs = histories(1000 + a);
-      const file = join(fx.dir, `${algo}.histories`);
+      const file = join(fx.dir, `${algo}-${quant}.histories`);
       writeFileSync(file, hs.map((h) => h.join(',')).join('\n') + '\n');
       native = jsonLines(ulm('recommend', path, '--histories', file, '--k', String(K), '--explain', String(EXPLAIN)));
     });

@@ -38,6 +38,10 @@ ULM_API void ulm_dict_free(ulm_dict *d);
 /* Returns the id of s[0..len), adding it if new (*added says which, may be NULL).
  * Returns ULM_NONE (0xFFFFFFFF) only when out of memory. */
 ULM_API uint32_t ulm_dict_intern(ulm_dict *d, const char *s, size_t len, bool *added);
+/* Sizes an empty d for n strings of bytes bytes in all, so interning them allocates nothing more
+ * (no doubling: less peak memory and fragmentation). false when out of memory or d is not empty.
+ * @since 0.3 */
+ULM_API bool ulm_dict_reserve(ulm_dict *d, uint32_t n, uint64_t bytes);
 /* Returns the id of s[0..len) or ULM_NONE (0xFFFFFFFF) if absent. Never allocates. */
 ULM_API uint32_t ulm_dict_find(const ulm_dict *d, const char *s, size_t len);
 /* String id (not NUL-terminated); *len gets its length (len may be NULL). */

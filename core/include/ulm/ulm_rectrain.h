@@ -181,6 +181,18 @@ ULM_API size_t ulm_rec_scratch_floats(const ulm_rec_model *m);
 ULM_API ulm_status ulm_rec_model_export(const ulm_rec_model *m, float hist_weight, uint32_t ease_keep,
                                         ulm_writer *w, ulm_diag *diag);
 
+/* How ulm_rec_model_export_q stores numbers (docs/format.md, "Compact recommender sections"). */
+typedef enum ulm_rec_quant {
+    ULM_REC_QUANT_NONE = 0, /* F32 factors, U32 neighbour ids, F32 weights (ulm_rec_model_export) */
+    ULM_REC_QUANT_INT8 = 1, /* Q8_ROW factors (int8 + per-row scale); U16 ids (<= 65536 items), F16 weights */
+    ULM_REC_QUANT_FP16 = 2  /* F16 factors; U16 ids (<= 65536 items), F16 weights */
+} ulm_rec_quant;
+
+/* ulm_rec_model_export with the number format q; the Gram matrix, biases and popularity stay F32,
+ * and weights a half float cannot hold (|w| > 65504) stay F32. @since 0.3 */
+ULM_API ulm_status ulm_rec_model_export_q(const ulm_rec_model *m, float hist_weight, uint32_t ease_keep,
+                                          ulm_rec_quant q, ulm_writer *w, ulm_diag *diag);
+
 /* ---- evaluation ------------------------------------------------------------------------- */
 
 typedef struct ulm_rec_metrics {

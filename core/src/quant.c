@@ -1,0 +1,170 @@
+/* quant.c: half floats, int8 rows and the int8 x int16 dot product (quant.h). */
+#include "quant.h"
+
+#include "ulm_impl.h"
+
+#include <math.h>
+#include <string.h>
+
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#endif
+
+uint16_t ulm__f16_from_f32(float v) {
+    uint32_t x;
+    memcpy(&x, &v, 4);
+    uint16_t sign = (uint16_t)((x >> 16) & 0x8000u);
+    uint32_t ax = x & 0x7fffffffu;
+    if (ax >= 0x7f800000u) return (uint16_t)(sign | 0x7c00u | (ax > 0x7f800000u ? 0x200u : 0u));
+    if (ax >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u); /* >= 65520 rounds to infinity */
+    uint32_t h, rem, half;
+    if (ax < 0x38800000u) { /* below 2^-14: a subnormal half, in units of 2^-24 */
+        uint32_t e = ax >> 23;
+        if (e < 102) return sign; /* below 2^-25 */
+        uint32_t m = (ax & 0x7fffffu) | 0x800000u, sh = 126 - e;
+        h = m >> sh, rem = m & ((1u << sh) - 1), half = 1u << (sh - 1);
+    } else {
+        uint32_t r = ax - 0x38000000u; /* exponent bias 127 -> 15 */
+        h = r >> 13, rem = r & 0x1fffu, half = 0x1000u;
+    }
+    if (rem > half || (rem == half && (h & 1))) h++;
+    return (uint16_t)(sign | h);
+}
+
+float ulm__f16_to_f32(uint16_t h) {
+    uint32_t s = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, bits;
+    if (e == 0) {
+        float v = (float)m * 5.9604644775390625e-8f; /* m * 2^-24, exact */
+        return s ? -v : v;
+    }
+    bits = e == 31 ? (s | 0x7f800000u | (m << 13)) : (s | ((e + 112) << 23) | (m << 13));
+    float v;
+    memcpy(&v, &bits, 4);
+    return v;
+}
+
+/* Nearest integer to v, ties away from zero, in every build alike. */
+static inline int32_t round_away(float v) { return v >= 0 ? (int32_t)(v + 0.5f) : -(int32_t)(-v + 0.5f); }
+
+float ulm__q8_row(const float *y, size_t f, size_t stride, int8_t *q) {
+    float mx = 0;
+    for (size_t t = 0; t < f; t++) mx = fabsf(y[t]) > mx ? fabsf(y[t]) : mx;
+    memset(q, 0, stride);
+    if (!(mx > 0) || !isfinite(mx)) return 0.0f;
+    float inv = 127.0f / mx;
+    for (size_t t = 0; t < f; t++) {
+        int32_t v = round_away(y[t] * inv);
+        q[t] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+    }
+    return mx / 127.0f;
+}
+
+float ulm__quant_i16(const float *x, size_t f, size_t stride, int16_t *xq) {
+    /* |q| <= 128, so stride * 128 * top must stay below 2^31. */
+    int32_t top = (int32_t)(2147483647u / (128u * (uint32_t)(stride ? stride : 1)));
+    if (top > 32767) top = 32767;
+    float mx = 0;
+    for (size_t t = 0; t < f; t++) mx = fabsf(x[t]) > mx ? fabsf(x[t]) : mx;
+    for (size_t t = 0; t < stride; t++) xq[t] = 0;
+    if (!(mx > 0) || !isfinite(mx)) return 0.0f;
+    float inv = (float)top / mx;
+    for (size_t t = 0; t < f; t++) {
+        int32_t v = round_away(x[t] * inv);
+        xq[t] = (int16_t)(v > top ? top : v < -top ? -top : v);
+    }
+    return mx / (float)top;
+}
+
+int32_t ulm__dot_q8(const int8_t *q, const int16_t *x, size_t stride) {
+#if defined(__wasm_simd128__)
+    v128_t acc = wasm_i32x4_splat(0);
+    for (size_t t = 0; t < stride; t += 16) {
+        v128_t a = wasm_v128_load(q + t);
+        acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(a), wasm_v128_load(x + t)));
+        acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(a), wasm_v128_load(x + t + 8)));
+    }
+    return wasm_i32x4_extract_lane(acc, 0) + wasm_i32x4_extract_lane(acc, 1) + wasm_i32x4_extract_lane(acc, 2) +
+           wasm_i32x4_extract_lane(acc, 3);
+#else
+    int32_t acc = 0; /* no overflow (ulm__quant_i16 bounds x), so any summation order is exact */
+    for (size_t t = 0; t < stride; t++) acc += (int32_t)q[t] * (int32_t)x[t];
+    return acc;
+#endif
+}
+
+#if defined(__wasm_simd128__)
+/* The four lanes of a (products of 8 int8 x int16 pairs, pairwise summed) for 16 elements. */
+static inline __attribute__((always_inline)) v128_t dot16(const int8_t *q, const int16_t *x) {
+    v128_t a = wasm_v128_load(q);
+    return wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(a), wasm_v128_load(x)),
+                          wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(a), wasm_v128_load(x + 8)));
+}
+#endif
+
+void ulm__score_q8(const int8_t *q, size_t stride, uint32_t n, const int16_t *x, float xs, const float *scale,
+                   const float *bias, float *out) {
+    uint32_t j = 0;
+#if defined(__wasm_simd128__)
+    /* Four rows at a time; their four partial-sum vectors are transposed and added, so the four
+     * int32 dots land in one vector, converted and scaled lane by lane (the scalar expression). */
+    v128_t vxs = wasm_f32x4_splat(xs);
+    for (; j + 4 <= n; j += 4) {
+        const int8_t *r = q + (size_t)j * stride;
+        v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+        for (size_t t = 0; t < stride; t += 16) {
+            const int16_t *xt = x + t;
+            a0 = wasm_i32x4_add(a0, dot16(r + t, xt));
+            a1 = wasm_i32x4_add(a1, dot16(r + stride + t, xt));
+            a2 = wasm_i32x4_add(a2, dot16(r + 2 * stride + t, xt));
+            a3 = wasm_i32x4_add(a3, dot16(r + 3 * stride + t, xt));
+        }
+        v128_t s01 = wasm_i32x4_add(wasm_i32x4_shuffle(a0, a1, 0, 4, 1, 5), wasm_i32x4_shuffle(a0, a1, 2, 6, 3, 7));
+        v128_t s23 = wasm_i32x4_add(wasm_i32x4_shuffle(a2, a3, 0, 4, 1, 5), wasm_i32x4_shuffle(a2, a3, 2, 6, 3, 7));
+        v128_t d = wasm_i32x4_add(wasm_i32x4_shuffle(s01, s23, 0, 1, 4, 5), wasm_i32x4_shuffle(s01, s23, 2, 3, 6, 7));
+        v128_t v = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(d), wasm_f32x4_mul(vxs, wasm_v128_load(scale + j)));
+        if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + j));
+        wasm_v128_store(out + j, v);
+    }
+#endif
+    for (; j < n; j++) {
+        float v = (float)ulm__dot_q8(q + (size_t)j * stride, x, stride) * (xs * scale[j]);
+        out[j] = bias ? v + bias[j] : v;
+    }
+}
+
+void ulm__score_f32(const float *y, size_t f, uint32_t n, const float *x, const float *bias, float *out) {
+    uint32_t j = 0;
+#if defined(__wasm_simd128__)
+    /* ulm__dot8's eight partial sums are lanes 0-3 (lo) and 4-7 (hi); its final order,
+     * ((s0+s4)+(s1+s5)) + ((s2+s6)+(s3+s7)), is v = lo + hi, then (v0+v1) + (v2+v3), done for
+     * four rows at once by two transposing shuffles. */
+    if (f % 8 == 0) {
+        for (; j + 4 <= n; j += 4) {
+            const float *r = y + (size_t)j * f;
+            v128_t v[4];
+            for (int q = 0; q < 4; q++) {
+                v128_t lo = wasm_f32x4_splat(0), hi = lo;
+                const float *rq = r + (size_t)q * f;
+                for (size_t t = 0; t < f; t += 8) {
+                    lo = wasm_f32x4_add(lo, wasm_f32x4_mul(wasm_v128_load(x + t), wasm_v128_load(rq + t)));
+                    hi = wasm_f32x4_add(hi, wasm_f32x4_mul(wasm_v128_load(x + t + 4), wasm_v128_load(rq + t + 4)));
+                }
+                v[q] = wasm_f32x4_add(lo, hi);
+            }
+            v128_t ab = wasm_f32x4_add(wasm_i32x4_shuffle(v[0], v[1], 0, 4, 2, 6), wasm_i32x4_shuffle(v[0], v[1], 1, 5, 3, 7));
+            v128_t cd = wasm_f32x4_add(wasm_i32x4_shuffle(v[2], v[3], 0, 4, 2, 6), wasm_i32x4_shuffle(v[2], v[3], 1, 5, 3, 7));
+            v128_t s4 = wasm_f32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 1, 4, 5), wasm_i32x4_shuffle(ab, cd, 2, 3, 6, 7));
+            wasm_v128_store(out + j, wasm_f32x4_add(s4, bias ? wasm_v128_load(bias + j) : wasm_f32x4_splat(0.0f)));
+        }
+    }
+#endif
+    for (; j < n; j++) out[j] = ulm__dot8(x, y + (size_t)j * f, f) + (bias ? bias[j] : 0.0f);
+}
+
+void ulm__rank1_update(float *a, const float *y, float c, size_t f) {
+    for (size_t i = 0; i < f; i++) {
+        float ci = c * y[i];
+        float *row = a + i * f;
+        for (size_t j = 0; j < f; j++) row[j] += ci * y[j];
+    }
+}
