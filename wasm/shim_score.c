@@ -1,6 +1,9 @@
-/* shim_score.c: ulm_score (core/include/ulm/ulm_score.h) as one JSON request and one JSON answer: the
- * export ulm_wasm_score behind model.score in ulm.mjs, the "score" op of ulm_wasm_request, and (compiled
- * into the trainer too) `ulm score`. Request keys (numbers in Unix seconds):
+/* shim_score.c: ulm_score (core/include/ulm/ulm_score.h) two ways. As one JSON request and one JSON
+ * answer (ulm_score_json): the "score" op of ulm_wasm_request (WASI build) and, compiled into the trainer
+ * too, `ulm score`. As a binary request and answer (ulm_wasm_score_bin, below): model.score in ulm.mjs,
+ * without JSON either way, so the Emscripten build links no JSON code for it. Both fill the same
+ * ulm_score_opts and events and call the same core, with the same default now (default_now).
+ * JSON request keys (numbers in Unix seconds):
  *   {"history":[{"item":"85123A","type":"purchase","time":1323000000,"price":2.55,"qty":6,"order":"536365"}],
  *    "queries":["mug"], "user":"17850", "k":10, "explain":3, "reasons":3, "now":1323500000,
  *    "allow":["85123A"], "categories":["mug"] | "notCategories":["bag"]}
@@ -298,32 +301,6 @@ cJSON *ulm_score_json(const ulm_model *m, const cJSON *req, ulm_status *status, 
     }
     req_free(&r);
     return out;
-}
-
-/* The wasm export behind model.score: one request (req[0..len), JSON) in, *out a NUL-terminated JSON
- * answer allocated with malloc (release with the exported free), *out_len its length. Returns the
- * status; on an error *out holds {"message": ...} when it could be written. */
-int32_t ulm_wasm_score(const ulm_wasm_model *h, const char *req, uint32_t len, char **out, uint32_t *out_len) {
-    if (!h || !out || !out_len || (!req && len)) return ULM_ERR_MISUSE;
-    *out = NULL;
-    *out_len = 0;
-    cJSON *doc = cJSON_ParseWithLength(req, len);
-    ulm_status s = ULM_OK;
-    char msg[200] = "";
-    cJSON *r = doc ? ulm_score_json(h->model, doc, &s, msg, sizeof msg) : NULL;
-    if (!doc) s = ULM_ERR_PARSE, snprintf(msg, sizeof msg, "the request is not JSON");
-    cJSON_Delete(doc);
-    if (!r) {
-        r = cJSON_CreateObject();
-        if (r) cJSON_AddStringToObject(r, "message", msg);
-    }
-    char *text = r ? cJSON_PrintUnformatted(r) : NULL;
-    cJSON_Delete(r);
-    if (text) {
-        *out = text;
-        *out_len = (uint32_t)strlen(text);
-    }
-    return (int32_t)(s != ULM_OK ? s : text ? ULM_OK : ULM_ERR_NOMEM);
 }
 
 /* ---- the binary request of model.score (ulm.mjs): no JSON either way ----------------------------------
