@@ -136,6 +136,8 @@ ULM_TEST(score_popularity_bundle_edges) {
     return 0;
 }
 
+static const offers_cfg three_offers = {3, {"coupon", "ship", "remind"}, {{2.5, 0.08}, {1.2, 0.05}, {0.05, 0.02}}, 0};
+
 ULM_TEST(score_churn_and_offer_match_the_parts) {
     ulm_churn *c = risk_model();
     ASSERT_TRUE(c != NULL);
@@ -279,10 +281,9 @@ ULM_TEST(score_offer_sections_validated) {
 ULM_TEST(score_ix_matches_score) {
     ulm_churn *c = risk_model();
     ASSERT_TRUE(c != NULL);
-    offers_cfg oc = {3, {"coupon", "ship", "remind"}, {{2.5, 0.08}, {1.2, 0.05}, {0.05, 0.02}}, 0};
     uint8_t *buf;
     size_t len;
-    ASSERT_STATUS(build(c, &oc, &buf, &len), ULM_OK);
+    ASSERT_STATUS(build(c, &three_offers, &buf, &len), ULM_OK);
     ulm_model *m = load(buf, len);
     ASSERT_TRUE(m != NULL);
     const int64_t day = 86400, t0 = 1300000000;
