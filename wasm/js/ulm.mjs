@@ -822,7 +822,10 @@ class Model {
       let idAt = 0;
       evs.forEach(([type, time, price, qty, order, item, query], j) => {
         const p = buf + evAt + 40 * j;
-        dv.setBigInt64(p, time === null ? -0x8000000000000000n : BigInt(time), true);
+        // time as two 32-bit halves (no BigInt per event); INT64_MIN marks a query's time (now - 1)
+        const hi = time === null ? -0x80000000 : Math.floor(time / 4294967296);
+        dv.setUint32(p, time === null ? 0 : time - hi * 4294967296, true);
+        dv.setInt32(p + 4, hi, true);
         dv.setFloat64(p + 8, price, true);
         dv.setFloat32(p + 16, qty, true);
         let idx = 0xffffffff;
