@@ -1,6 +1,9 @@
-/* shim_score.c: ulm_score (core/include/ulm/ulm_score.h) as one JSON request and one JSON answer: the
- * export ulm_wasm_score behind model.score in ulm.mjs, the "score" op of ulm_wasm_request, and (compiled
- * into the trainer too) `ulm score`. Request keys (numbers in Unix seconds):
+/* shim_score.c: ulm_score (core/include/ulm/ulm_score.h) two ways. As one JSON request and one JSON
+ * answer (ulm_score_json): the "score" op of ulm_wasm_request (WASI build) and, compiled into the trainer
+ * too, `ulm score`. As a binary request and answer (ulm_wasm_score_bin, below): model.score in ulm.mjs,
+ * without JSON either way, so the Emscripten build links no JSON code for it. Both fill the same
+ * ulm_score_opts and events and call the same core, with the same default now (default_now).
+ * JSON request keys (numbers in Unix seconds):
  *   {"history":[{"item":"85123A","type":"purchase","time":1323000000,"price":2.55,"qty":6,"order":"536365"}],
  *    "queries":["mug"], "user":"17850", "k":10, "explain":3, "reasons":3, "now":1323500000,
  *    "allow":["85123A"], "categories":["mug"] | "notCategories":["bag"]}
@@ -8,6 +11,7 @@
  * (docs/api-js.md). Default now: one second after the latest event (an empty history: the bundle's
  * profiler as-of, else 0); search queries count as searches one second before now. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +72,15 @@ typedef struct req_mem {
 
 static void req_free(req_mem *r) {
     free(r->ev), free(r->ids), free(r->order_str), free(r->allow), free(r->cats), free(r->work);
+}
+
+/* The as-of when the request gives none: one second after the latest event (latest = INT64_MIN: no
+ * event), else the bundle's profiler as-of (0 without a profiler). Shared by the JSON and binary requests. */
+static int64_t default_now(const ulm_model *m, int64_t latest) {
+    if (latest != INT64_MIN) return latest + 1;
+    ulm_profiler_info info;
+    ulm_profiler_get_info(ulm_model_profiler(m), &info);
+    return info.as_of;
 }
 
 #define BAD(...) return snprintf(msg, cap, __VA_ARGS__), -1
@@ -155,12 +168,8 @@ cJSON *ulm_score_json(const ulm_model *m, const cJSON *req, ulm_status *status, 
             return fail(ULM_ERR_MISUSE, status, msg, cap, "\"now\" must be Unix seconds");
         }
         o.now = (int64_t)floor(jnow->valuedouble);
-    } else if (latest != INT64_MIN) {
-        o.now = latest + 1;
     } else {
-        ulm_profiler_info info;
-        ulm_profiler_get_info(ulm_model_profiler(m), &info);
-        o.now = info.as_of;
+        o.now = default_now(m, latest);
     }
     for (long i = 0; i < n; i++)
         if (r.ev[i].time == INT64_MIN) r.ev[i].time = o.now - 1;
@@ -294,28 +303,97 @@ cJSON *ulm_score_json(const ulm_model *m, const cJSON *req, ulm_status *status, 
     return out;
 }
 
-/* The wasm export behind model.score: one request (req[0..len), JSON) in, *out a NUL-terminated JSON
- * answer allocated with malloc (release with the exported free), *out_len its length. Returns the
- * status; on an error *out holds {"message": ...} when it could be written. */
-int32_t ulm_wasm_score(const ulm_wasm_model *h, const char *req, uint32_t len, char **out, uint32_t *out_len) {
-    if (!h || !out || !out_len || (!req && len)) return ULM_ERR_MISUSE;
+/* ---- the binary request of model.score (ulm.mjs): no JSON either way ----------------------------------
+ * Request (little-endian, 8-aligned), written by ulm.mjs straight into wasm memory:
+ *   0 i64 now   8 i32 k   12 u32 explain   16 u32 reasons   20 u32 n events   24 u32 flags (SB_*)
+ *   28 u32 user ptr   32 u32 user length   36 u32 allow ptr (u32 item indices, ULM_NONE skipped)
+ *   40 u32 allow count   44 u32 category ptr (u32 indices)   48 u32 category count   52..63 zero
+ *   64 ulm_profile_event[n] (40 bytes each in wasm32): items as catalogue indices, ULM_NONE for none,
+ *      ULM_SCORE_UNKNOWN_ITEM for an unknown id; time INT64_MIN for a search query (now - 1 here, as
+ *      the JSON "queries").
+ * Answer (SR_* offsets), in one malloc'd block with the arrays it points to: free it with the exported
+ * free. The same ulm_score_ix as the JSON path (through ulm_score), so both answer alike. */
+enum { SB_NOW = 1, SB_NOT_CATEGORIES = 2, SB_ALLOW = 4, SB_CATEGORIES = 8, SB_HEAD = 64 };
+enum {
+    SR_PARTS = 0, SR_UNKNOWN = 4, SR_N_ITEMS = 8, SR_EXPLAIN = 12, SR_ITEMS = 16, SR_SCORES = 20, SR_BECAUSE = 24,
+    SR_P_CHURN = 28, SR_N_REASONS = 32, SR_REASONS = 36, SR_RFM = 40, SR_SEGMENT = 44, SR_STAGE = 48,
+    SR_OFFER = 52, SR_CONTROL = 56, SR_FROM_CLV = 60, SR_P_ALIVE = 64, SR_EXPECTED = 72, SR_CLV = 80,
+    SR_NET = 88, SR_VALUE = 96, SR_SIZE = 104
+};
+#if UINTPTR_MAX == 0xFFFFFFFFu
+_Static_assert(sizeof(ulm_profile_event) == 40 && offsetof(ulm_profile_event, qty) == 16 &&
+                   offsetof(ulm_profile_event, item) == 20 && offsetof(ulm_profile_event, order) == 24 &&
+                   offsetof(ulm_profile_event, type) == 28 && offsetof(ulm_profile_event, query) == 32 &&
+                   offsetof(ulm_profile_event, query_len) == 36,
+               "ulm.mjs writes ulm_profile_event with this layout");
+#endif
+
+static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static void wr32(uint8_t *p, uint32_t v) { memcpy(p + 0, &v, 4); }
+static void wr64f(uint8_t *p, double v) { memcpy(p, &v, 8); }
+static void wrptr(uint8_t *p, const void *v) { wr32(p, (uint32_t)(uintptr_t)v); }
+
+/* model.score's call: req as above (its events' query times are filled in), *out the answer block.
+ * Returns the status (ULM_ERR_MISUSE for a malformed request). */
+int32_t ulm_wasm_score_bin(const ulm_wasm_model *h, uint8_t *req, uint8_t **out) {
+    if (!h || !req || !out || ((uintptr_t)req & 7)) return ULM_ERR_MISUSE;
     *out = NULL;
-    *out_len = 0;
-    cJSON *doc = cJSON_ParseWithLength(req, len);
-    ulm_status s = ULM_OK;
-    char msg[200] = "";
-    cJSON *r = doc ? ulm_score_json(h->model, doc, &s, msg, sizeof msg) : NULL;
-    if (!doc) s = ULM_ERR_PARSE, snprintf(msg, sizeof msg, "the request is not JSON");
-    cJSON_Delete(doc);
-    if (!r) {
-        r = cJSON_CreateObject();
-        if (r) cJSON_AddStringToObject(r, "message", msg);
+    const ulm_model *m = h->model;
+    ulm_score_opts o = ulm_score_opts_init();
+    uint32_t n = rd32(req + 20), flags = rd32(req + 24), ni = ulm_model_item_count(m);
+    memcpy(&o.now, req, 8);
+    memcpy(&o.k, req + 8, 4);
+    o.explain = rd32(req + 12);
+    o.reasons = rd32(req + 16);
+    if (o.explain > ULM_SCORE_MAX_REASONS || o.reasons > ULM_SCORE_MAX_REASONS) return ULM_ERR_MISUSE;
+    ulm_profile_event *ev = (ulm_profile_event *)(req + SB_HEAD);
+    if (!(flags & SB_NOW)) {
+        int64_t latest = INT64_MIN;
+        for (uint32_t i = 0; i < n; i++)
+            if (ev[i].time > latest) latest = ev[i].time;
+        o.now = default_now(m, latest);
     }
-    char *text = r ? cJSON_PrintUnformatted(r) : NULL;
-    cJSON_Delete(r);
-    if (text) {
-        *out = text;
-        *out_len = (uint32_t)strlen(text);
+    for (uint32_t i = 0; i < n; i++)
+        if (ev[i].time == INT64_MIN) ev[i].time = o.now - 1;
+    if (rd32(req + 28)) o.user = (const char *)(uintptr_t)rd32(req + 28), o.user_len = rd32(req + 32);
+    if (flags & SB_CATEGORIES) {
+        o.categories = (const uint32_t *)(uintptr_t)rd32(req + 44);
+        o.n_categories = rd32(req + 48);
+        if (flags & SB_NOT_CATEGORIES) o.flags |= ULM_RECOMMEND_NOT_CATEGORIES;
     }
-    return (int32_t)(s != ULM_OK ? s : text ? ULM_OK : ULM_ERR_NOMEM);
+    size_t mask = flags & SB_ALLOW ? ((size_t)ni + 8) & ~(size_t)7 : 0;
+    size_t need = ulm_score_ix_work_size(m, &o, ev, n);
+    uint8_t *blk = malloc(SR_SIZE + mask + need);
+    if (!blk) return ULM_ERR_NOMEM;
+    if (mask) {
+        uint8_t *allow = blk + SR_SIZE;
+        const uint32_t *a = (const uint32_t *)(uintptr_t)rd32(req + 36);
+        memset(allow, 0, ni);
+        for (uint32_t i = 0, na = rd32(req + 40); i < na; i++)
+            if (a[i] < ni) allow[a[i]] = 1;
+        o.allow = allow;
+    }
+    ulm_score_result r;
+    ulm_status s = ulm_score_ix(m, ev, n, &o, blk + SR_SIZE + mask, need, &r);
+    if (s != ULM_OK) {
+        free(blk);
+        return (int32_t)s;
+    }
+    wr32(blk + SR_PARTS, r.parts), wr32(blk + SR_UNKNOWN, r.unknown_items), wr32(blk + SR_N_ITEMS, r.n_items);
+    wr32(blk + SR_EXPLAIN, r.explain), wrptr(blk + SR_ITEMS, r.items), wrptr(blk + SR_SCORES, r.scores);
+    wrptr(blk + SR_BECAUSE, r.because), memcpy(blk + SR_P_CHURN, &r.p_churn, 4);
+    wr32(blk + SR_N_REASONS, r.n_reasons), wrptr(blk + SR_REASONS, r.reasons);
+    wr32(blk + SR_RFM, (uint32_t)r.rfm_segment), wr32(blk + SR_SEGMENT, (uint32_t)r.segment);
+    wr32(blk + SR_STAGE, (uint32_t)r.stage), wr32(blk + SR_OFFER, (uint32_t)r.offer);
+    wr32(blk + SR_CONTROL, (uint32_t)r.control), wr32(blk + SR_FROM_CLV, (uint32_t)r.value_from_clv);
+    wr64f(blk + SR_P_ALIVE, r.p_alive), wr64f(blk + SR_EXPECTED, r.expected_purchases), wr64f(blk + SR_CLV, r.clv);
+    wr64f(blk + SR_NET, r.offer_net), wr64f(blk + SR_VALUE, r.value);
+    *out = blk;
+    return ULM_OK;
+}
+
+/* Offer o's id (length in *len), or NULL. */
+const char *ulm_wasm_offer_id(const ulm_wasm_model *h, uint32_t o, uint32_t *len) {
+    if (!h || !len) return NULL;
+    return ulm_model_offer_id(h->model, o, len);
 }

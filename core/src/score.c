@@ -68,15 +68,15 @@ static ulm_recommend_opts rec_opts(const ulm_model *m, const ulm_score_opts *o) 
     return r;
 }
 
-/* Byte sizes of the work area's parts, in carving order. */
+/* Byte sizes of the work area's parts, in carving order (pev: the resolved events, ulm_score only). */
 typedef struct layout {
     size_t pev, order, tmp, cust, hist, htime, x, cscratch, reasons, items, scores, because, rec, prof, nba, total;
 } layout;
 
-static void plan(const ulm_model *m, const ulm_score_opts *o, const ulm_score_event *ev, size_t n, layout *l) {
+/* The layout for n events whose profile needs prof bytes of work (pev left 0). */
+static void plan(const ulm_model *m, const ulm_score_opts *o, size_t n, size_t prof, layout *l) {
     ulm_recommend_opts ro = rec_opts(m, o);
-    const ulm_profiler *p = ulm_model_profiler(m);
-    l->pev = A8(n * sizeof(ulm_profile_event));
+    l->pev = 0;
     l->order = l->tmp = l->hist = A8(n * sizeof(uint32_t));
     l->cust = A8(n * sizeof(ulm_cust_event));
     l->htime = A8(n * sizeof(int64_t));
@@ -86,34 +86,46 @@ static void plan(const ulm_model *m, const ulm_score_opts *o, const ulm_score_ev
     l->items = l->scores = A8(ro.k * sizeof(uint32_t));
     l->because = A8((size_t)ro.k * ro.explain * sizeof(uint32_t));
     l->rec = A8(ulm_recommend_scratch_size(m, &ro, n));
-    l->prof = 0;
-    if (p) {
-        /* ulm_profile_work_size is a sum of per-event terms (each rounded up) and a constant part, so the
-         * sum of one-event sizes bounds it without holding all events at once. */
-        size_t base = ulm_profile_work_size(p, NULL, 0), sum = base;
-        for (size_t i = 0; i < n; i++) {
-            ulm_profile_event pe;
-            to_profile_event(m, &ev[i], &pe);
-            sum += ulm_profile_work_size(p, &pe, 1) - base;
-        }
-        l->prof = A8(sum);
-    }
+    l->prof = A8(prof);
     l->nba = A8(ulm_nba_work_size(1, ulm_model_offer_count(m)));
-    l->total = l->pev + l->order + l->tmp + l->cust + l->hist + l->htime + l->x + l->cscratch + l->reasons + l->items +
+    l->total = l->order + l->tmp + l->cust + l->hist + l->htime + l->x + l->cscratch + l->reasons + l->items +
                l->scores + l->because + l->rec + l->prof + l->nba + 8;
+}
+
+/* Profile work for string events: ulm_profile_work_size is a sum of per-event terms (each rounded up)
+ * and a constant part, so the sum of one-event sizes bounds it without resolving all events at once. */
+static size_t prof_bound(const ulm_model *m, const ulm_score_event *ev, size_t n) {
+    const ulm_profiler *p = ulm_model_profiler(m);
+    if (!p) return 0;
+    size_t base = ulm_profile_work_size(p, NULL, 0), sum = base;
+    for (size_t i = 0; i < n; i++) {
+        ulm_profile_event pe;
+        to_profile_event(m, &ev[i], &pe);
+        sum += ulm_profile_work_size(p, &pe, 1) - base;
+    }
+    return sum;
 }
 
 size_t ulm_score_work_size(const ulm_model *m, const ulm_score_opts *o, const ulm_score_event *ev, size_t n) {
     if (!m || (n && !ev)) return 0;
     ulm_score_opts d = ulm_score_opts_init();
     layout l;
-    plan(m, o ? o : &d, ev, n, &l);
+    plan(m, o ? o : &d, n, prof_bound(m, ev, n), &l);
+    return A8(n * sizeof(ulm_profile_event)) + l.total + 8;
+}
+
+size_t ulm_score_ix_work_size(const ulm_model *m, const ulm_score_opts *o, const ulm_profile_event *ev, size_t n) {
+    if (!m || (n && !ev)) return 0;
+    ulm_score_opts d = ulm_score_opts_init();
+    const ulm_profiler *p = ulm_model_profiler(m);
+    layout l;
+    plan(m, o ? o : &d, n, p ? ulm_profile_work_size(p, ev, n) : 0, &l);
     return l.total;
 }
 
 /* a goes before b: the earlier event (the sort is stable: ties keep the caller's order). */
 static int earlier(const void *ctx, uint32_t a, uint32_t b) {
-    const ulm_score_event *ev = ctx;
+    const ulm_profile_event *ev = ctx;
     return ev[a].time < ev[b].time;
 }
 
@@ -124,19 +136,42 @@ static void *take(uint8_t **wp, size_t size) {
     return p;
 }
 
-ulm_status ulm_score(const ulm_model *m, const ulm_score_event *ev, size_t n, const ulm_score_opts *o, void *work,
-                     size_t work_len, ulm_score_result *out) {
-    if (!m || !o || !out || (n && !ev) || !work || n > UINT32_MAX) return ULM_ERR_MISUSE;
+static void *align8(void *p) { return (void *)(((uintptr_t)p + 7) & ~(uintptr_t)7); }
+
+static void result_init(ulm_score_result *out) {
     memset(out, 0, sizeof *out);
     out->rfm_segment = out->segment = out->stage = out->offer = -1;
     out->p_alive = out->expected_purchases = out->clv = NAN;
+}
+
+ulm_status ulm_score(const ulm_model *m, const ulm_score_event *ev, size_t n, const ulm_score_opts *o, void *work,
+                     size_t work_len, ulm_score_result *out) {
+    if (!m || !o || !out || (n && !ev) || !work || n > UINT32_MAX) return ULM_ERR_MISUSE;
+    result_init(out);
     for (size_t i = 0; i < n; i++)
         if (ev[i].type >= ULM_EV__COUNT) return ULM_ERR_RANGE;
+    size_t head = A8(n * sizeof(ulm_profile_event)), used = (size_t)((uint8_t *)align8(work) - (uint8_t *)work);
+    if (work_len < ulm_score_work_size(m, o, ev, n)) return ULM_ERR_MISUSE;
+    /* Items resolved once: unknown ids become ULM_SCORE_UNKNOWN_ITEM (counted, outside the catalogue). */
+    ulm_profile_event *pev = align8(work);
+    for (size_t i = 0; i < n; i++) {
+        to_profile_event(m, &ev[i], &pev[i]);
+        if (ev[i].item && pev[i].item == ULM_NONE) pev[i].item = ULM_SCORE_UNKNOWN_ITEM;
+    }
+    return ulm_score_ix(m, pev, n, o, (uint8_t *)work + used + head, work_len - used - head, out);
+}
+
+ulm_status ulm_score_ix(const ulm_model *m, const ulm_profile_event *pev, size_t n, const ulm_score_opts *o,
+                        void *work, size_t work_len, ulm_score_result *out) {
+    if (!m || !o || !out || (n && !pev) || !work || n > UINT32_MAX) return ULM_ERR_MISUSE;
+    result_init(out);
+    for (size_t i = 0; i < n; i++)
+        if (pev[i].type >= ULM_EV__COUNT) return ULM_ERR_RANGE;
+    const ulm_profiler *p = ulm_model_profiler(m);
     layout l;
-    plan(m, o, ev, n, &l);
+    plan(m, o, n, p ? ulm_profile_work_size(p, pev, n) : 0, &l);
     if (work_len < l.total) return ULM_ERR_MISUSE;
-    uint8_t *wp = (uint8_t *)(((uintptr_t)work + 7) & ~(uintptr_t)7);
-    ulm_profile_event *pev = take(&wp, l.pev);
+    uint8_t *wp = align8(work);
     uint32_t *order = take(&wp, l.order), *tmp = take(&wp, l.tmp);
     ulm_cust_event *cust = take(&wp, l.cust);
     uint32_t *hist = take(&wp, l.hist);
@@ -147,21 +182,21 @@ ulm_status ulm_score(const ulm_model *m, const ulm_score_event *ev, size_t n, co
     float *scores = take(&wp, l.scores);
     uint32_t *because = take(&wp, l.because);
     void *rec = take(&wp, l.rec), *prof = take(&wp, l.prof), *nba = take(&wp, l.nba);
+    uint32_t ni = ulm_model_item_count(m);
 
-    /* Items: resolved once; the recommender reads the purchases, or, for a visitor who has bought
-     * nothing yet, the items viewed or put in the cart. */
+    /* The recommender reads the purchases, or, for a visitor who has bought nothing yet, the items
+     * viewed or put in the cart. */
     size_t n_buy = 0;
     for (size_t i = 0; i < n; i++) {
-        to_profile_event(m, &ev[i], &pev[i]);
-        if (ev[i].item && pev[i].item == ULM_NONE) out->unknown_items++;
-        n_buy += pev[i].item != ULM_NONE && ev[i].type == ULM_EV_PURCHASE;
+        if (pev[i].item != ULM_NONE && pev[i].item >= ni) out->unknown_items++;
+        n_buy += pev[i].item < ni && pev[i].type == ULM_EV_PURCHASE;
     }
     size_t nh = 0;
     for (size_t i = 0; i < n; i++) {
-        uint32_t t = ev[i].type;
-        if (pev[i].item == ULM_NONE || (n_buy ? t != ULM_EV_PURCHASE : t != ULM_EV_VIEW && t != ULM_EV_CART)) continue;
+        uint32_t t = pev[i].type;
+        if (pev[i].item >= ni || (n_buy ? t != ULM_EV_PURCHASE : t != ULM_EV_VIEW && t != ULM_EV_CART)) continue;
         hist[nh] = pev[i].item;
-        htime[nh++] = ev[i].time;
+        htime[nh++] = pev[i].time;
     }
     ulm_recommend_opts ro = rec_opts(m, o);
     ro.hist_time = htime;
@@ -177,10 +212,10 @@ ulm_status ulm_score(const ulm_model *m, const ulm_score_event *ev, size_t n, co
 
     /* Customer-v1 features (churn and the spend-rate value): view, cart, purchase, return by time. */
     for (uint32_t i = 0; i < (uint32_t)n; i++) order[i] = i;
-    ulm__merge_order(order, n, tmp, earlier, ev);
+    ulm__merge_order(order, n, tmp, earlier, pev);
     size_t nc = 0;
     for (size_t j = 0; j < n; j++) {
-        const ulm_score_event *e = &ev[order[j]];
+        const ulm_profile_event *e = &pev[order[j]];
         if (e->type > ULM_EV_RETURN) continue;
         cust[nc++] = (ulm_cust_event){.time = e->time, .order = e->order, .type = e->type, .qty = e->qty,
                                       .price = (float)e->price};
@@ -194,7 +229,6 @@ ulm_status ulm_score(const ulm_model *m, const ulm_score_event *ev, size_t n, co
         out->parts |= ULM_SCORE_CHURN;
     }
 
-    const ulm_profiler *p = ulm_model_profiler(m);
     if (p) {
         ulm_profile pr;
         if ((s = ulm_profile_compute(p, pev, n, o->now, prof, l.prof, &pr)) != ULM_OK) return s;

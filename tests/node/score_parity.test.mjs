@@ -2,7 +2,7 @@
 // native `ulm score`, the Emscripten module, the WASI module (through ulm.mjs and through the raw
 // {"op":"score"} JSON entry point) and the edge worker's /v1/score, for the real customers of the sample
 // store and for seeded random histories (unknown ids, every event type, queries, odd k, allow lists,
-// empty histories), on two bundles with every model: ALS and item-kNN recommenders, a churn model (logistic
+// category filters, empty histories), on two bundles with every model: ALS and item-kNN recommenders, a churn model (logistic
 // regression in one, gradient-boosted trees in the other), the profiler (segments, stages, CLV) and offers.
 // The non-SIMD builds are checked on every fifth history. The device's offers must also be what `ulm campaign plan`
 // picks for the same customers when the budget does not bind.
@@ -15,7 +15,8 @@ import { JS_DIR, buildFixture, jsonLines, prng, ulm, ulmPackage } from './fixtur
 
 const AS_OF = '2011-10-01';
 const NOW = Date.parse(AS_OF) / 1000;
-const RANDOM = 360;  // per bundle, next to the ~300 real customers: > 1,300 histories in all
+const RANDOM = 360;
+const CATEGORIES = ['bag', 'holder', 'mug', 'sign', 'christmas'];  // the profiler's, as in recs_rules.test.mjs  // per bundle, next to the ~300 real customers: > 1,300 histories in all
 const OFFERS = {
   offers: [{ id: 'vip_call', cost: 150, uplift: 0.5 }, { id: 'coupon10', cost: 10, uplift: 0.1 },
     { id: 'reminder', cost: 0.05, uplift: 0.02 }, { id: 'none', cost: 0, uplift: 0 }],
@@ -29,6 +30,7 @@ const bundles = {};  // recs name -> { path, bytes, requests, native }
 // Seeded random requests over the bundle's catalogue.
 function randomRequests(model, customers, seed) {
   const rnd = prng(seed);
+  const rc = prng(seed + 100);  // category filters: their own stream, so the histories stay as they were
   const pick = (a) => a[Math.floor(rnd() * a.length)];
   const types = ['purchase', 'purchase', 'purchase', 'view', 'cart', 'return', 'search'];
   const words = ['mug', 'bag', 'heart', 'retrospot', 'christmas', 'candle', 'zzq'];
@@ -54,6 +56,7 @@ function randomRequests(model, customers, seed) {
     if (rnd() < 0.2) req.queries = [pick(words)];
     if (rnd() < 0.1) req.explain ??= 0;
     if (rnd() < 0.1) req.reasons = 5;
+    if (rc() < 0.15) req[rc() < 0.5 ? 'categories' : 'notCategories'] = CATEGORIES.filter(() => rc() < 0.5);
     out.push(req);
   }
   return out;
@@ -154,6 +157,8 @@ test('the reference covers every part and enough variety to be a real check', ()
     assert.ok(n.filter((r) => r.items.length === 10).length >= 300, 'top-10 lists');
     assert.ok(n.some((r) => r.items.length === 0) && n.some((r) => r.items.length > 1000), 'k <= 0 and huge k');
     assert.ok(n.some((r) => r.unknownItems > 0), 'unknown ids');
+    const filtered = b.requests.filter((r) => r.categories || r.notCategories).length;
+    assert.ok(filtered >= 30, `category filters: ${filtered}`);
     assert.ok(new Set(n.map((r) => r.offer.offer)).size >= 3, 'two offers and none');
     assert.ok(n.some((r) => r.offer.control) && n.some((r) => !r.offer.control), 'control and treated');
     assert.ok(new Set(n.map((r) => r.stage)).size >= 4, 'stages');

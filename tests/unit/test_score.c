@@ -136,6 +136,8 @@ ULM_TEST(score_popularity_bundle_edges) {
     return 0;
 }
 
+static const offers_cfg three_offers = {3, {"coupon", "ship", "remind"}, {{2.5, 0.08}, {1.2, 0.05}, {0.05, 0.02}}, 0};
+
 ULM_TEST(score_churn_and_offer_match_the_parts) {
     ulm_churn *c = risk_model();
     ASSERT_TRUE(c != NULL);
@@ -269,6 +271,59 @@ ULM_TEST(score_offer_sections_validated) {
     ASSERT_STATUS(build(c, &oc, &buf, &len), ULM_OK);
     patch_nbao(buf, 0, &k9, 4);
     ASSERT_STATUS(ulm_model_load(buf, len, NULL, &m, &d), ULM_ERR_FORMAT);
+    free(buf);
+    ulm_churn_free(c);
+    return 0;
+}
+
+/* ulm_score_ix on events resolved here (indices, ULM_NONE, ULM_SCORE_UNKNOWN_ITEM and any index past the
+ * catalogue) gives ulm_score's result field for field: the path model.score() takes in the wasm builds. */
+ULM_TEST(score_ix_matches_score) {
+    ulm_churn *c = risk_model();
+    ASSERT_TRUE(c != NULL);
+    uint8_t *buf;
+    size_t len;
+    ASSERT_STATUS(build(c, &three_offers, &buf, &len), ULM_OK);
+    ulm_model *m = load(buf, len);
+    ASSERT_TRUE(m != NULL);
+    const int64_t day = 86400, t0 = 1300000000;
+    ulm_score_event ev[6] = {buy("c", t0 + 40 * day, 9.5, 3, 2), buy("zz", t0, 4.0, 10, 1), buy("b", t0 + 40 * day, 20, 1, 2),
+                             buy(NULL, t0 + 90 * day, 3.0, 30, 3), buy("a", t0, 1.0, 2, 1), buy("qq", t0 + 9 * day, 2, 1, 4)};
+    ev[3].type = ULM_EV_VIEW;
+    ulm_profile_event pev[6];
+    for (int i = 0; i < 6; i++) {
+        uint32_t idx = ULM_NONE;
+        if (ev[i].item && ulm_model_item_find(m, ev[i].item, ev[i].item_len, &idx) != ULM_OK)
+            idx = i == 1 ? ULM_SCORE_UNKNOWN_ITEM : NI + 7; /* both count as unknown ids */
+        pev[i] = (ulm_profile_event){.time = ev[i].time, .price = ev[i].price, .qty = ev[i].qty, .item = idx,
+                                     .order = ev[i].order, .type = (uint8_t)ev[i].type};
+    }
+    ulm_score_opts o = ulm_score_opts_init();
+    o.now = t0 + 200 * day;
+    o.user = "17850", o.user_len = 5;
+    for (int k = -1; k <= 7; k += 4) {
+        o.k = k;
+        ulm_score_result a, b;
+        void *work = NULL;
+        ASSERT_STATUS(run(m, ev, 6, &o, &a, &work), ULM_OK);
+        size_t need = ulm_score_ix_work_size(m, &o, pev, 6);
+        void *w2 = malloc(need);
+        ASSERT_STATUS(ulm_score_ix(m, pev, 6, &o, w2, need - 1, &b), ULM_ERR_MISUSE);
+        ASSERT_STATUS(ulm_score_ix(m, pev, 6, &o, w2, need, &b), ULM_OK);
+        ASSERT_EQ_INT(a.unknown_items, 2);
+        ASSERT_EQ_INT(b.unknown_items, 2);
+        ASSERT_EQ_INT(b.parts, a.parts);
+        ASSERT_TRUE(a.parts & ULM_SCORE_OFFER);
+        ASSERT_EQ_INT(b.n_items, a.n_items);
+        for (uint32_t i = 0; i < a.n_items; i++) ASSERT_TRUE(a.items[i] == b.items[i] && a.scores[i] == b.scores[i]);
+        ASSERT_TRUE(a.p_churn == b.p_churn && a.n_reasons == b.n_reasons && a.offer == b.offer &&
+                    a.control == b.control && a.value == b.value && a.offer_net == b.offer_net);
+        for (uint32_t i = 0; i < a.n_reasons; i++)
+            ASSERT_TRUE(a.reasons[i].feature == b.reasons[i].feature && a.reasons[i].effect == b.reasons[i].effect);
+        free(work);
+        free(w2);
+    }
+    ulm_model_free(m);
     free(buf);
     ulm_churn_free(c);
     return 0;

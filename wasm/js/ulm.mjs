@@ -53,7 +53,7 @@ const RAW_EXPORTS = [
 // Churn (wasm/shim_churn.c, wasm/exports_churn.txt).
 RAW_EXPORTS.push('ulm_wasm_churn_info', 'ulm_wasm_churn_feature', 'ulm_wasm_churn_features', 'ulm_wasm_churn_score');
 RAW_EXPORTS.push('ulm_wasm_item_price');  // wasm/shim_catalog.c
-RAW_EXPORTS.push('ulm_wasm_score');  // wasm/shim_score.c
+RAW_EXPORTS.push('ulm_wasm_score_bin', 'ulm_wasm_offer_id');  // wasm/shim_score.c
 RAW_EXPORTS.push('ulm_wasm_churn_predict');  // wasm/shim_churn.c: batch churn scoring
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
@@ -724,6 +724,10 @@ class Model {
    * notCategories: as for recommend(). k <= 0 gives no items; a huge k is clamped.
    */
   score({ history = [], user, k = 10, explain = 3, reasons = 3, now, asOf, allow, categories, notCategories, queries } = {}) {
+    // The request goes to ulm_wasm_score_bin (wasm/shim_score.c) as one binary block written here: a
+    // header, ulm_profile_event records with the items already looked up (ulm_wasm_items_find_all),
+    // then the lookup tables and the UTF-8 bytes; the answer comes back as flat fields read with a
+    // DataView. Item ids and other strings are decoded once per model (#names).
     const h = this.#handle();
     now ??= asOf;  // profile() and churn() call it asOf
     const rt = this.#rt;
@@ -738,35 +742,198 @@ class Model {
         throw new TypeError(`ulm: ${what} must be an array of strings`);
       return Array.from(v, (x) => idString(x, what));
     };
-    const events = Array.from(history, (e, i) => {
+    const badEvent = (i) => this.#rtError(ST_MISUSE, `history[${i}] needs type view, cart, purchase, return or ` +
+      'search, time in Unix seconds, numbers as price and qty');
+    // Events: [type, time, price, qty, order, item id | null, query | null]; ids and queries also in strs.
+    const evs = [];
+    const orders = new Map();
+    const ids = [];   // item ids to look up: the history's, then allow's
+    let strBytes = 0; // room for all UTF-8 (3 bytes per UTF-16 unit)
+    let i = 0;
+    for (const e of history) {
       if (e === null || typeof e !== 'object') throw new TypeError(`ulm: history[${i}] must be an object`);
-      const ev = { type: e.type ?? 'purchase', time: Math.floor(toSeconds(e.time, `history[${i}].time`)) };
-      if (e.item !== undefined && e.item !== null) ev.item = idString(e.item, 'item id');
-      for (const f of ['price', 'qty']) if (e[f] !== undefined && e[f] !== null) ev[f] = e[f];
-      if (e.order !== undefined && e.order !== null) ev.order = String(e.order);
-      if (e.query !== undefined && e.query !== null) ev.query = String(e.query);
-      return ev;
-    });
-    const req = {
-      history: events, k: Math.max(-1, Math.min(k, 1e9)), explain, reasons,
-      now: now === undefined ? Math.floor(Date.now() / 1000) : toUnixSeconds(now, 'now'),
-      allow: strings(allow, 'allow'), categories: strings(categories, 'categories'),
-      notCategories: strings(notCategories, 'notCategories'), queries: strings(queries, 'queries'),
-    };
-    if (user !== undefined && user !== null) req.user = idString(user, 'user id');
-    let status = ST_OK;
-    let text = null;
-    rt.withBytes(utf8Encoder.encode(JSON.stringify(req)), (p, n) => {
-      status = rt.fn.ulm_wasm_score(h, p, n, rt.outs, rt.outs + 4);
-      const out = rt.u32(rt.outs);
-      if (out) {
-        text = rt.str(out, rt.u32(rt.outs + 4));
-        rt.fn.free(out);
+      const t = e.type ?? 'purchase';
+      const type = typeof t === 'number' ? t : EVENT_TYPES.indexOf(t);
+      if (!Number.isInteger(type) || type < 0 || type >= EVENT_TYPES.length) throw badEvent(i);
+      const time = Math.floor(toSeconds(e.time, `history[${i}].time`));
+      if (!(Math.abs(time) < 9e15)) throw badEvent(i);
+      let price = e.price ?? NaN;
+      let qty = e.qty ?? 1;
+      if (typeof price !== 'number' || typeof qty !== 'number') throw badEvent(i);
+      if (!Number.isFinite(qty)) qty = 1;  // as JSON, where a non-finite number is null
+      if (!Number.isFinite(price)) price = NaN;
+      let order = 0xffffffff;
+      if (e.order !== undefined && e.order !== null) {
+        const key = String(e.order);
+        order = orders.get(key);
+        if (order === undefined) orders.set(key, order = orders.size);
       }
+      let item = null;
+      if (e.item !== undefined && e.item !== null) {
+        item = idString(e.item, 'item id');
+        ids.push(item);
+        strBytes += 3 * item.length;
+      }
+      const query = e.query === undefined || e.query === null ? null : String(e.query);
+      if (query) strBytes += 3 * query.length;
+      evs.push([type, time, price, qty, order, item, query]);
+      i++;
+    }
+    for (const q of strings(queries, 'queries') ?? []) {
+      evs.push([4, null, NaN, 1, 0xffffffff, null, q]);
+      strBytes += 3 * q.length;
+    }
+    const nHist = ids.length;
+    const allowIds = strings(allow, 'allow');
+    if (allowIds) for (const id of allowIds) { ids.push(id); strBytes += 3 * id.length; }
+    const cats = strings(categories, 'categories');
+    const notCats = strings(notCategories, 'notCategories');
+    if (cats && notCats) throw this.#rtError(ST_MISUSE, 'give "categories" or "notCategories", not both');
+    const catIdx = (cats ?? notCats ?? []).map((c) => {
+      const idx = this.#find('ulm_wasm_category_find', c);
+      if (idx < 0) throw this.#rtError(ST_NOT_FOUND, `no category '${c.slice(0, 80)}' in the bundle`);
+      return idx;
     });
-    const res = text ? JSON.parse(text) : {};
-    if (status !== ST_OK) throw rt.error(status, res.message || undefined);
-    return res;
+    const nowS = now === undefined ? Math.floor(Date.now() / 1000) : toUnixSeconds(now, 'now');
+    if (Number.isFinite(nowS) && !(Math.abs(nowS) < 9e15)) throw this.#rtError(ST_MISUSE, '"now" must be Unix seconds');
+    const userId = user === undefined || user === null ? null : idString(user, 'user id');
+    if (userId !== null) strBytes += 3 * userId.length;
+
+    // Layout: header (64), events (40 each), lens[ids], idx[ids], categories, then the UTF-8 bytes.
+    const n = evs.length;
+    const evAt = 64, lensAt = evAt + 40 * n, idxAt = lensAt + 4 * ids.length, catAt = idxAt + 4 * ids.length;
+    const strAt = catAt + 4 * catIdx.length;
+    const buf = rt.alloc(strAt + strBytes + 8);
+    let ans = 0;
+    try {
+      let u8 = rt.u8();
+      let dv = new DataView(u8.buffer);
+      let at = buf + strAt;
+      ids.forEach((id, j) => {
+        const len = writeUtf8(id, u8, at);
+        dv.setUint32(buf + lensAt + 4 * j, len, true);
+        at += len;
+      });
+      const idsPtr = buf + strAt;
+      let userPtr = 0, userLen = 0;
+      if (userId !== null) { userPtr = at; userLen = writeUtf8(userId, u8, at); at += userLen; }
+      if (ids.length) rt.fn.ulm_wasm_items_find_all(h, idsPtr, buf + lensAt, ids.length, buf + idxAt);
+      catIdx.forEach((c, j) => dv.setUint32(buf + catAt + 4 * j, c, true));
+      let idAt = 0;
+      evs.forEach(([type, time, price, qty, order, item, query], j) => {
+        const p = buf + evAt + 40 * j;
+        // time as two 32-bit halves (no BigInt per event); INT64_MIN marks a query's time (now - 1)
+        const hi = time === null ? -0x80000000 : Math.floor(time / 4294967296);
+        dv.setUint32(p, time === null ? 0 : time - hi * 4294967296, true);
+        dv.setInt32(p + 4, hi, true);
+        dv.setFloat64(p + 8, price, true);
+        dv.setFloat32(p + 16, qty, true);
+        let idx = 0xffffffff;
+        if (item !== null) {
+          idx = dv.getUint32(buf + idxAt + 4 * idAt++, true);
+          if (idx === 0xffffffff) idx = 0xfffffffe;  // ULM_SCORE_UNKNOWN_ITEM: counted in unknownItems
+        }
+        dv.setUint32(p + 20, idx, true);
+        dv.setUint32(p + 24, order, true);
+        dv.setUint32(p + 28, type, true);
+        let qp = 0, ql = 0;
+        if (query) { qp = at; ql = writeUtf8(query, u8, at); at += ql; }
+        dv.setUint32(p + 32, qp, true);
+        dv.setUint32(p + 36, ql, true);
+      });
+      const flags = (Number.isFinite(nowS) ? 1 : 0) | (notCats ? 2 : 0) | (allowIds ? 4 : 0) | (cats || notCats ? 8 : 0);
+      dv.setBigInt64(buf, BigInt(Number.isFinite(nowS) ? nowS : 0), true);
+      dv.setInt32(buf + 8, Math.max(-1, Math.min(k, 1e9)), true);
+      dv.setUint32(buf + 12, explain, true);
+      dv.setUint32(buf + 16, reasons, true);
+      dv.setUint32(buf + 20, n, true);
+      dv.setUint32(buf + 24, flags, true);
+      dv.setUint32(buf + 28, userId !== null ? (userPtr || buf + strAt) : 0, true);
+      dv.setUint32(buf + 32, userLen, true);
+      dv.setUint32(buf + 36, buf + idxAt + 4 * nHist, true);
+      dv.setUint32(buf + 40, ids.length - nHist, true);
+      dv.setUint32(buf + 44, buf + catAt, true);
+      dv.setUint32(buf + 48, catIdx.length, true);
+      for (let q = 52; q < 64; q += 4) dv.setUint32(buf + q, 0, true);
+      const status = rt.fn.ulm_wasm_score_bin(h, buf, rt.outs);
+      if (status !== ST_OK) throw rt.error(status);
+      ans = rt.u32(rt.outs);
+      return this.#scoreAnswer(ans);
+    } finally {
+      if (ans) rt.fn.free(ans);
+      rt.fn.free(buf);
+    }
+  }
+
+  // Strings decoded once per model: item ids and names, churn feature names, offer ids, segment descriptions.
+  #names = null;
+
+  #cached(table, fn, idx) {
+    let v = table[idx];
+    if (v === undefined) table[idx] = v = this.#rt.strCall(this.#rt.fn[fn], this.#h, idx);
+    return v;
+  }
+
+  // model.score()'s object from the answer block at p (the SR_* layout of wasm/shim_score.c), with the
+  // keys, order and values of the JSON answer (docs/api-js.md).
+  #scoreAnswer(p) {
+    const rt = this.#rt;
+    const c = (this.#names ??= { id: [], name: [], feat: [], offer: [], seg: [] });
+    const dv = new DataView(rt.memory());
+    const u32 = (o) => dv.getUint32(p + o, true), i32 = (o) => dv.getInt32(p + o, true);
+    const f64 = (o) => { const v = dv.getFloat64(p + o, true); return Number.isFinite(v) ? v : null; };
+    const parts = u32(0), nItems = u32(8), e = u32(12), itp = u32(16), scp = u32(20), bcp = u32(24);
+    const items = [];
+    for (let q = 0; q < nItems; q++) {
+      const idx = dv.getUint32(itp + 4 * q, true);
+      const rec = { item: this.#cached(c.id, 'ulm_wasm_item_id', idx), score: dv.getFloat32(scp + 4 * q, true) };
+      const name = this.#cached(c.name, 'ulm_wasm_item_name', idx);
+      if (name) rec.name = name;
+      let because = null;
+      for (let r = 0; r < e; r++) {
+        const j = dv.getUint32(bcp + 4 * (q * e + r), true);
+        if (j === 0xffffffff) break;
+        (because ??= []).push(this.#cached(c.id, 'ulm_wasm_item_id', j));
+      }
+      if (because) rec.because = because;
+      items.push(rec);
+    }
+    const out = { items, unknownItems: u32(4) };
+    const pChurn = dv.getFloat32(p + 28, true);
+    if (parts & 2) {
+      const reasons = [];
+      for (let q = 0, rp = u32(36); q < u32(32); q++) {
+        const at = rp + 120 * q;
+        const feature = dv.getUint32(at, true);
+        const w = { feature };
+        const name = this.#cached(c.feat, 'ulm_wasm_churn_feature', feature);
+        if (name !== null) w.name = name;
+        w.effect = dv.getFloat32(at + 4, true);
+        w.text = rt.cstr(at + 8, 112);
+        reasons.push(w);
+      }
+      out.churn = { probability: Number.isFinite(pChurn) ? pChurn : null, reasons };
+    }
+    if (parts & 8) out.clv = { pAlive: f64(64), expectedPurchases: f64(72), clv: f64(80) };
+    if (parts & 4) {
+      const names = profileNames(rt);
+      const rfm = i32(40), seg = i32(44), stage = i32(48);
+      out.segment = {
+        rfm: rfm >= 0 ? names.rfm[rfm] : null,
+        kmeans: seg >= 0 ? seg : null,
+        description: seg >= 0 ? this.#cached(c.seg, 'ulm_wasm_profile_segment_description', seg) : null,
+      };
+      out.stage = stage >= 0 ? names.stages[stage] : null;
+    }
+    if (parts & 16) {
+      const o = i32(52);
+      const id = o >= 0 ? this.#cached(c.offer, 'ulm_wasm_offer_id', o) : null;
+      out.offer = { offer: id, control: i32(56) !== 0 };
+      if (id !== null) out.offer.net = f64(88);
+      Object.assign(out.offer, { value: f64(96), valueBasis: i32(60) ? 'clv' : 'annual_spend_rate',
+        pChurn: Number.isFinite(pChurn) ? pChurn : null });
+    }
+    return out;
   }
 
   /** The bundle's recommender: 'pop', 'itemknn', 'als', 'bpr', 'ease', 'content' or 'hybrid'. */

@@ -36,6 +36,7 @@
 #include "ulm_churn_model.h"
 #include "ulm_model.h"
 #include "ulm_nba.h"
+#include "ulm_profile.h"
 #include "ulm_status.h"
 
 #ifdef __cplusplus
@@ -115,6 +116,19 @@ ULM_API size_t ulm_score_work_size(const ulm_model *m, const ulm_score_opts *o, 
  * allocates. @since 0.5 */
 ULM_API ulm_status ulm_score(const ulm_model *m, const ulm_score_event *ev, size_t n, const ulm_score_opts *o,
                              void *work, size_t work_len, ulm_score_result *out);
+
+/* ulm_score_ix's item of an event that named an id not in the catalogue: counted in unknown_items. */
+#define ULM_SCORE_UNKNOWN_ITEM 0xFFFFFFFEu
+
+/* Bytes of work area ulm_score_ix needs for these options and events. Never allocates. @since 0.6 */
+ULM_API size_t ulm_score_ix_work_size(const ulm_model *m, const ulm_score_opts *o, const ulm_profile_event *ev,
+                                      size_t n);
+/* ulm_score for events whose items are already catalogue indices (ulm_model_item_find): ev[i].item is
+ * an index, ULM_NONE (no item) or ULM_SCORE_UNKNOWN_ITEM (any index past the catalogue counts as an
+ * unknown id). ulm_score resolves its ids and calls this, so both give the same result; the wasm
+ * builds' model.score() calls it directly. Never allocates. @since 0.6 */
+ULM_API ulm_status ulm_score_ix(const ulm_model *m, const ulm_profile_event *ev, size_t n, const ulm_score_opts *o,
+                                void *work, size_t work_len, ulm_score_result *out);
 
 /* The customer's value as the offer policy reads it: clv when finite and >= 0 (*from_clv = 1), else the
  * annual spend rate spend x 365 / max(tenure, 30 days) from customer-v1 features x (*from_clv = 0). @since 0.5 */
