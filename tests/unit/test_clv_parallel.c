@@ -73,6 +73,7 @@ ULM_TEST(clv_groups_and_parallel_fit) {
     ASSERT_TRUE(calls > 0);
     ASSERT_TRUE(memcmp(&b1, &b2, sizeof b1) == 0);
     ASSERT_TRUE(r1.loglik == r2.loglik && r1.iterations == r2.iterations);
+    ASSERT_TRUE(r1.iterations < 100); /* a and b run off to infinity on this data: the fit stops when flat */
     ASSERT_TRUE(isfinite(r1.loglik) && b1.r > 0 && b1.alpha > 0 && b1.a > 0 && b1.b > 0);
     ulm_clv_groups_free(&g);
     free(x), free(tx), free(T), free(tr);

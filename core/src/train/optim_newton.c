@@ -3,6 +3,7 @@
  * positive definite), with the same backtracking Armijo line search and step cap as optim_bfgs.c.
  * Near the optimum it converges quadratically: a handful of evaluations where BFGS takes dozens.
  * No allocation. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -85,10 +86,18 @@ int ulm__newton(int n, double *x, ulm__objective_h fn, void *ud, int max_iter, d
             mu = mu > 0 ? mu * 100 : 1e-6 * scale;
             continue;
         }
+        /* An accepted step too small to move x or f means the objective is flat at this precision (e.g. a
+         * parameter running off to infinity on data without that effect): stop instead of spinning. */
+        int flat = step * dm <= 1e-10 && f - fn_ <= 4 * DBL_EPSILON * fabs(f);
         memcpy(x, xn, sizeof(double) * (size_t)n);
         memcpy(g, gn, sizeof(double) * (size_t)n);
         memcpy(H, Hn, sizeof(double) * (size_t)(n * n));
         f = fn_;
+        if (flat) {
+            stalled = 1;
+            it++;
+            break;
+        }
         mu = step == 1 ? mu * 0.01 : mu; /* full steps: trust the Hessian more */
         if (mu < 1e-12 * scale) mu = 0;
     }
