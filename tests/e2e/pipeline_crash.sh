@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ulm-test: native-only
 # ulm pipeline crash safety: SIGKILL at 22 moments spread over a run (delays from a seeded generator,
 # so every run of this test kills at the same fractions of the run time). After each kill `current` is
 # absent (no run ever completed) or names a complete run: manifest status ok, files as listed, the bundle

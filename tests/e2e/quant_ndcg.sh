@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ulm-test: native-only
 # ulm train --quantize: on MovieLens latest-small (per-user random 80/20 split, seed 42: bench/recs_split.py)
 # an ALS bundle with int8 item rows (the default) loses under 1% relative NDCG@10 against the same model
 # stored in f32 (--quantize none), scored by the bundle's own scorer (`ulm recommend --users all`), and its
