@@ -1,0 +1,251 @@
+/* profile_state_run.c: the state file (write, validated read) and the incremental profile run
+ * (profile_state.h). File layout, little-endian host order (docs/profile.md):
+ *   "ULMPSTAT" u32 version u32 0 u64 fingerprint i64 as_of u64 records
+ *   per record: u32 id_len, id bytes, u64 hsum, u64 events, i64 last_time, f64 gross, returned, units,
+ *               ret_units, zs, u32 cnt[5] elig disc orders wkend part[4] hours[24] wdays[7],
+ *               u32 nd n_ord n_items n_cats n_words, then u32 data (days as 2 words, orders, items, cats, word pairs)
+ *   u32 CRC-32C of everything before it. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/src/profile_impl.h"
+#include "profile_state.h"
+
+#define PST_MAGIC "ULMPSTAT"
+#define PST_VERSION 1u
+#define PST_NU32 (5 + 4 + 4 + 24 + 7)
+
+static void cust_u32(ulm_pstate_cust *c, uint32_t **v) {
+    size_t k = 0;
+    for (int i = 0; i < 5; i++) v[k++] = &c->cnt[i];
+    v[k++] = &c->elig, v[k++] = &c->disc, v[k++] = &c->orders, v[k++] = &c->wkend;
+    for (int i = 0; i < 4; i++) v[k++] = &c->part[i];
+    for (int i = 0; i < 24; i++) v[k++] = &c->hours[i];
+    for (int i = 0; i < 7; i++) v[k++] = &c->wdays[i];
+}
+
+static void put(ulm_sb *b, const void *p, size_t n) { ulm_sb_append(b, (const char *)p, n); }
+
+ulm_status ulm_pstate_write(const char *path, const ulm_pstate *s, const ulm_events *ev, size_t *bytes,
+                            ulm_diag *diag) {
+    ulm_sb b = {0};
+    uint32_t v32 = PST_VERSION, z = 0;
+    uint64_t n = 0;
+    for (size_t u = 0; u < s->n; u++) n += s->c[u].events > 0;
+    put(&b, PST_MAGIC, 8);
+    put(&b, &v32, 4), put(&b, &z, 4);
+    put(&b, &s->fp, 8), put(&b, &s->as_of, 8), put(&b, &n, 8);
+    for (size_t u = 0; u < s->n; u++) {
+        ulm_pstate_cust c = s->c[u];
+        if (!c.events) continue;
+        uint32_t len;
+        const char *id = ulm_dict_str(&ev->users, (uint32_t)u, &len);
+        put(&b, &len, 4), put(&b, id, len);
+        put(&b, &c.hsum, 8), put(&b, &c.events, 8), put(&b, &c.last_time, 8);
+        put(&b, &c.gross, 8), put(&b, &c.returned, 8), put(&b, &c.units, 8);
+        put(&b, &c.ret_units, 8), put(&b, &c.zs, 8);
+        uint32_t *v[PST_NU32];
+        cust_u32(&c, v);
+        for (int i = 0; i < PST_NU32; i++) put(&b, v[i], 4);
+        put(&b, &c.nd, 4), put(&b, &c.n_ord, 4), put(&b, &c.n_items, 4);
+        put(&b, &c.n_cats, 4), put(&b, &c.n_words, 4);
+        size_t dw = 2 * (size_t)c.nd + c.n_ord + c.n_items + c.n_cats + 2 * (size_t)c.n_words;
+        if (dw) put(&b, s->pool + c.off, dw * 4);
+    }
+    ulm_status st = ULM_ERR_NOMEM;
+    if (!b.oom) {
+        uint32_t crc = ulm_crc32c(0, b.s, b.len);
+        put(&b, &crc, 4);
+    }
+    if (!b.oom) st = ulm_file_write_atomic(path, b.s, b.len, diag);
+    if (bytes) *bytes = b.len;
+    ulm_sb_free(&b);
+    return st;
+}
+
+typedef struct rd {
+    const unsigned char *p;
+    size_t len, at;
+} rd;
+static bool get(rd *r, void *dst, size_t n) {
+    if (r->len - r->at < n) return false;
+    memcpy(dst, r->p + r->at, n);
+    r->at += n;
+    return true;
+}
+
+static bool sorted_strict(const uint32_t *v, size_t n, size_t stride) {
+    for (size_t i = 1; i < n; i++)
+        if (v[i * stride] <= v[(i - 1) * stride]) return false;
+    return true;
+}
+
+#define WHY(...) (snprintf(why, wlen, __VA_ARGS__), false)
+
+static bool parse(const unsigned char *buf, size_t len, const ulm_events *ev, const ulm_profiler *p, uint64_t fp,
+                  ulm_pstate *s, char *why, size_t wlen) {
+    if (len < 44 || memcmp(buf, PST_MAGIC, 8) != 0) return WHY("not a profile state file");
+    uint32_t crc;
+    memcpy(&crc, buf + len - 4, 4);
+    if (ulm_crc32c(0, buf, len - 4) != crc) return WHY("checksum mismatch (damaged)");
+    rd r = {buf, len - 4, 8};
+    uint32_t ver, zero;
+    uint64_t sfp, n;
+    get(&r, &ver, 4), get(&r, &zero, 4), get(&r, &sfp, 8), get(&r, &s->as_of, 8), get(&r, &n, 8);
+    if (ver != PST_VERSION) return WHY("version %u, expected %u", ver, PST_VERSION);
+    if (sfp != fp) return WHY("the profiler changed (vocabulary, categories or item prices)");
+    s->n = ev->users.n;
+    s->c = calloc(s->n + 1, sizeof *s->c);
+    if (!s->c) return WHY("out of memory");
+    for (uint64_t k = 0; k < n; k++) {
+        uint32_t idlen;
+        if (!get(&r, &idlen, 4) || r.len - r.at < idlen) return WHY("truncated at record %llu", (unsigned long long)k);
+        uint32_t u = ulm_dict_find(&ev->users, (const char *)buf + r.at, idlen);
+        r.at += idlen;
+        if (u == ULM_NONE || u >= s->n) return WHY("record %llu: a customer the store does not have", (unsigned long long)k);
+        ulm_pstate_cust *c = &s->c[u];
+        if (c->events) return WHY("record %llu: customer repeated", (unsigned long long)k);
+        bool ok = get(&r, &c->hsum, 8) && get(&r, &c->events, 8) && get(&r, &c->last_time, 8) && get(&r, &c->gross, 8) &&
+                  get(&r, &c->returned, 8) && get(&r, &c->units, 8) && get(&r, &c->ret_units, 8) && get(&r, &c->zs, 8);
+        uint32_t *v[PST_NU32];
+        cust_u32(c, v);
+        for (int i = 0; ok && i < PST_NU32; i++) ok = get(&r, v[i], 4);
+        ok = ok && get(&r, &c->nd, 4) && get(&r, &c->n_ord, 4) && get(&r, &c->n_items, 4) && get(&r, &c->n_cats, 4) &&
+             get(&r, &c->n_words, 4);
+        if (!ok || !c->events) return WHY("record %llu: truncated or empty", (unsigned long long)k);
+        uint64_t dw = 2 * (uint64_t)c->nd + c->n_ord + c->n_items + c->n_cats + 2 * (uint64_t)c->n_words;
+        if (dw > (r.len - r.at) / 4) return WHY("record %llu: data past the end", (unsigned long long)k);
+        if (!(c->orders >= 1 || c->nd == 0) || c->nd > c->events) return WHY("record %llu: inconsistent counts", (unsigned long long)k);
+        if (!ulm_pstate_reserve(s, (size_t)dw)) return WHY("out of memory");
+        uint32_t *d = s->pool + s->pool_len;
+        memcpy(d, buf + r.at, (size_t)dw * 4);
+        r.at += (size_t)dw * 4;
+        c->off = s->pool_len;
+        s->pool_len += (size_t)dw;
+        const uint32_t *ord = d + 2 * (size_t)c->nd, *it = ord + c->n_ord, *ca = it + c->n_items, *w = ca + c->n_cats;
+        for (uint32_t i = 1; i < c->nd; i++) {
+            int64_t a = (int64_t)((uint64_t)d[2 * i - 2] | (uint64_t)d[2 * i - 1] << 32);
+            int64_t b = (int64_t)((uint64_t)d[2 * i] | (uint64_t)d[2 * i + 1] << 32);
+            if (b <= a) return WHY("record %llu: purchase days out of order", (unsigned long long)k);
+        }
+        if (!sorted_strict(ord, c->n_ord, 1) || !sorted_strict(it, c->n_items, 1) || !sorted_strict(ca, c->n_cats, 1) ||
+            !sorted_strict(w, c->n_words, 2) || (c->n_items && it[c->n_items - 1] >= p->n_items) ||
+            (c->n_words && w[2 * (c->n_words - 1)] >= p->vocab.n))
+            return WHY("record %llu: sets out of order or ids out of range", (unsigned long long)k);
+    }
+    if (r.at != r.len) return WHY("trailing bytes");
+    return true;
+}
+
+bool ulm_pstate_read(const char *path, const ulm_events *ev, const ulm_profiler *p, ulm_pstate *s, char *why,
+                     size_t wlen) {
+    memset(s, 0, sizeof *s);
+    char *buf = NULL;
+    size_t len = 0;
+    ulm_diag d;
+    memset(&d, 0, sizeof d);
+    if (ulm_file_read(path, false, &buf, &len, &d) != ULM_OK) return WHY("cannot read %s: %s", path, d.message);
+    s->fp = ulm_pstate_fingerprint(p);
+    bool ok = parse((const unsigned char *)buf, len, ev, p, s->fp, s, why, wlen);
+    free(buf);
+    if (!ok) ulm_pstate_free(s);
+    return ok;
+}
+
+ulm_status ulm_profile_run_state(const ulm_events *ev, const ulm_profiler *p, int64_t as_of, const char *state_in,
+                                 const char *state_out, ulm_profile_set *out, ulm_profile_state_report *rep,
+                                 ulm_diag *diag) {
+    memset(rep, 0, sizeof *rep);
+    memset(out, 0, sizeof *out);
+    rep->mode = "full";
+    out->as_of = as_of;
+    ulm_pstate old = {0}, neu = {0};
+    bool have = false;
+    if (!state_in) snprintf(rep->reason, sizeof rep->reason, "no previous state");
+    else if (ulm_pstate_read(state_in, ev, p, &old, rep->reason, sizeof rep->reason)) {
+        if (as_of < old.as_of) snprintf(rep->reason, sizeof rep->reason, "as-of before the state's");
+        else have = true;
+    }
+    if (have) rep->mode = "incremental", rep->reason[0] = 0;
+    uint32_t nu = ev->users.n;
+    /* Events grouped by user (counting sort, table order within a user), before as_of only. */
+    uint32_t *off = calloc((size_t)nu + 2, sizeof *off);
+    if (!off) return diag->status = ULM_ERR_NOMEM;
+    for (size_t i = 0; i < ev->n; i++)
+        if (ev->user[i] < nu && ev->time[i] < as_of) off[ev->user[i] + 2]++;
+    size_t users = 0, maxn = 0;
+    for (uint32_t u = 0; u < nu; u++) {
+        users += off[u + 2] > 0;
+        if (off[u + 2] > maxn) maxn = off[u + 2];
+        off[u + 2] += off[u + 1];
+    }
+    size_t total = off[nu + 1];
+    uint32_t *idx = malloc((total + 1) * sizeof *idx), *delta = malloc((maxn + 1) * sizeof *delta);
+    out->user = malloc((users + 1) * sizeof *out->user);
+    out->pr = malloc((users + 1) * sizeof *out->pr);
+    neu.n = nu, neu.as_of = as_of, neu.fp = have ? old.fp : ulm_pstate_fingerprint(p);
+    neu.c = calloc((size_t)nu + 1, sizeof *neu.c);
+    ulm_status s = idx && delta && out->user && out->pr && neu.c ? ULM_OK : ULM_ERR_NOMEM;
+    for (size_t i = 0; s == ULM_OK && i < ev->n; i++)
+        if (ev->user[i] < nu && ev->time[i] < as_of) idx[off[ev->user[i] + 1]++] = (uint32_t)i;
+    for (uint32_t u = 0; s == ULM_OK && u < nu; u++) {
+        const uint32_t *e = idx + off[u];
+        size_t n = off[u + 1] - off[u];
+        if (!n) continue;
+        ulm_pstate_cust c;
+        memset(&c, 0, sizeof c);
+        bool done = false;
+        if (have && old.c[u].events) {
+            uint64_t hs = 0, cnt = 0;
+            size_t nd = 0;
+            for (size_t k = 0; k < n; k++) {
+                /* The aggregated events are those up to the customer's last one (later ones would have been
+                 * aggregated too, being before the state's as-of): any later event is new. */
+                if (ev->time[e[k]] <= old.c[u].last_time) hs += ulm_pstate_event_hash(ev, e[k]), cnt++;
+                else delta[nd++] = e[k];
+            }
+            if (cnt == old.c[u].events && hs == old.c[u].hsum) {
+                const uint32_t *src = old.pool + old.c[u].off;
+                c = old.c[u];
+                if (nd == 0) {
+                    size_t dw = 2 * (size_t)c.nd + c.n_ord + c.n_items + c.n_cats + 2 * (size_t)c.n_words;
+                    if (!ulm_pstate_reserve(&neu, dw)) s = ULM_ERR_NOMEM;
+                    else {
+                        if (dw) memcpy(neu.pool + neu.pool_len, src, dw * sizeof *src);
+                        c.off = neu.pool_len;
+                        neu.pool_len += dw;
+                        rep->kept++;
+                        done = true;
+                    }
+                } else if (ulm_pstate_fold(p, ev, delta, nd, &c, src, &neu, &s)) {
+                    rep->appended++;
+                    done = true;
+                }
+                if (s != ULM_OK) break;
+            }
+            if (!done) rep->recomputed++, memset(&c, 0, sizeof c);
+        } else if (have) {
+            rep->added++;
+        } else {
+            rep->recomputed++;
+        }
+        if (!done && !ulm_pstate_fold(p, ev, e, n, &c, NULL, &neu, &s)) {
+            if (s == ULM_OK) s = ULM_ERR_MISUSE;
+            break;
+        }
+        neu.c[u] = c;
+        ulm_pstate_finish(p, &c, neu.pool + c.off, as_of, &out->pr[out->n]);
+        out->user[out->n++] = u;
+    }
+    free(idx), free(delta), free(off);
+    ulm_pstate_free(&old);
+    if (s == ULM_OK && state_out) s = ulm_pstate_write(state_out, &neu, ev, &rep->state_bytes, diag);
+    ulm_pstate_free(&neu);
+    if (s != ULM_OK) {
+        ulm_profile_set_free(out);
+        if (!diag->message[0]) snprintf(diag->message, sizeof diag->message, "incremental profiles: %s", ulm_status_str(s));
+        return diag->status = s;
+    }
+    return ULM_OK;
+}
