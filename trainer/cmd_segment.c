@@ -123,6 +123,7 @@ int ulm_cmd_segment(int argc, char **argv) {
     ulm_status s = ULM_OK;
     if (!ulm_store_load("segment", a.pos[0], &ev)) return ULM_EXIT_FAIL;
     ulm_model *m = NULL;
+    double tp = 0; /* seconds of the profiles with --model (with the state's read and write) */
     ulm_profiler *own = NULL;
     const ulm_profiler *p = NULL;
     ulm_profile_set set = {0};
@@ -140,9 +141,11 @@ int ulm_cmd_segment(int argc, char **argv) {
                 s = d.status = ULM_ERR_RANGE;
             }
         }
+        tp = ulm_now();
         if (s == ULM_OK && (st_in || st_out))
             s = ulm_profile_run_state(&ev, p, aso ? pp.as_of : info.as_of, st_in, st_out, &set, &srep, &d);
         else if (s == ULM_OK) s = ulm_profile_run(&ev, p, aso ? pp.as_of : info.as_of, &set, &d);
+        tp = ulm_now() - tp;
     } else {
         s = ulm_profile_train(&ev, &pp, &own, &set, &rep, &d);
         p = own;
@@ -250,7 +253,8 @@ int ulm_cmd_segment(int argc, char **argv) {
         const char *nm = ulm_stage_name(s3);
         print_group(&o, json, &first, "", -1, nm, strlen(nm), &st[s3], all.revenue);
     }
-    if (json) ulm_sb_printf(&o, "],\"seconds\":%.3f}\n", ulm_now() - t0);
+    if (json && model) ulm_sb_printf(&o, "],\"profile_seconds\":%.3f,\"seconds\":%.3f}\n", tp, ulm_now() - t0);
+    else if (json) ulm_sb_printf(&o, "],\"seconds\":%.3f}\n", ulm_now() - t0);
     else ulm_sb_printf(&o, "\nwrote %zu rows to %s in %.2f s\n", set.n, out, ulm_now() - t0);
     if (o.s) fputs(o.s, stdout);
     ulm_sb_free(&o);

@@ -59,6 +59,7 @@ void ulm_pstate_free(ulm_pstate *s) {
     if (!s) return;
     free(s->c);
     free(s->pool);
+    free(s->scr);
     memset(s, 0, sizeof *s);
 }
 
@@ -97,13 +98,14 @@ static int okey_cmp(const void *a, const void *b) {
     return x->t < y->t ? -1 : x->t > y->t;
 }
 
-/* Sorts and dedups v[0..n); returns the new length. */
-static size_t uniq(uint32_t *v, size_t n) {
-    if (!n) return 0;
-    qsort(v, n, sizeof *v, u32_cmp);
-    size_t m = 1;
-    for (size_t i = 1; i < n; i++)
-        if (v[i] != v[m - 1]) v[m++] = v[i];
+/* Dedups v[0..n) (ids below the scratch size) with the zeroed scratch scr, sorts the distinct ids,
+ * leaves scr zeroed; returns the new length. */
+static size_t uniq(uint32_t *v, size_t n, uint32_t *scr) {
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!scr[v[i]]) scr[v[i]] = 1, v[m++] = v[i];
+    for (size_t i = 0; i < m; i++) scr[v[i]] = 0;
+    qsort(v, m, sizeof *v, u32_cmp);
     return m;
 }
 
@@ -167,8 +169,21 @@ bool ulm_pstate_fold(const ulm_profiler *p, const ulm_events *ev, const uint32_t
     ulm_pstate_cust c2 = *c;
     bool done = false;
     if (!k || !days || !dval || !ok || !items || !cats) goto oom;
-    for (size_t i = 0; i < n; i++) k[i] = (tkey){ev->time[e[i]], (uint32_t)i};
-    qsort(k, n, sizeof *k, tkey_cmp);
+    bool sorted = true;
+    for (size_t i = 0; i < n; i++) {
+        k[i] = (tkey){ev->time[e[i]], (uint32_t)i};
+        if (i && k[i].t < k[i - 1].t) sorted = false;
+    }
+    if (!sorted) qsort(k, n, sizeof *k, tkey_cmp); /* logs are mostly in time order already */
+    size_t need_scr = p->vocab.n;
+    if (p->n_items > need_scr) need_scr = p->n_items;
+    if (p->cats.n > need_scr) need_scr = p->cats.n;
+    if (dst->scr_n < need_scr + 1) {
+        free(dst->scr);
+        dst->scr = calloc(need_scr + 1, sizeof *dst->scr);
+        dst->scr_n = dst->scr ? need_scr + 1 : 0;
+        if (!dst->scr) goto oom;
+    }
     if (c->events && n && floor_div(k[0].t, 86400) <= floor_div(c->last_time, 86400)) {
         done = false; /* not after the last event's day: recompute */
         goto out;
@@ -244,16 +259,14 @@ bool ulm_pstate_fold(const ulm_profiler *p, const ulm_events *ev, const uint32_t
         }
         a = b;
     }
-    ni = uniq(items, ni);
-    nc = uniq(cats, nc);
-    qsort(ws.w, ws.n, sizeof *ws.w, u32_cmp);
+    ni = uniq(items, ni, dst->scr);
+    nc = uniq(cats, nc, dst->scr);
+    /* Word counts: distinct ids (sorted) and their counts, through the scratch. */
     size_t nwu = 0;
-    for (size_t a = 0; a < ws.n;) {
-        size_t b = a;
-        while (b < ws.n && ws.w[b] == ws.w[a]) b++;
-        nwu++;
-        a = b;
-    }
+    uint32_t *scr = dst->scr;
+    for (size_t a = 0; a < ws.n; a++)
+        if (scr[ws.w[a]]++ == 0) ws.w[nwu++] = ws.w[a]; /* in place: nwu <= a */
+    qsort(ws.w, nwu, sizeof *ws.w, u32_cmp);
     /* New pool data: days, order ids, items, categories, words. */
     size_t need = 2 * ((size_t)c->nd + nd) + c->n_ord + n_nord + c->n_items + ni + c->n_cats + nc +
                   2 * ((size_t)c->n_words + nwu);
@@ -280,14 +293,13 @@ bool ulm_pstate_fold(const ulm_profiler *p, const ulm_events *ev, const uint32_t
     at += c2.n_cats;
     /* Words: (id, count) pairs, merged. */
     size_t ow = c->events ? c->n_words : 0, i0 = 0, nw2 = 0;
-    for (size_t a = 0; a < ws.n || i0 < ow;) {
+    for (size_t a = 0; a < nwu || i0 < ow;) {
         uint32_t id, cnt;
-        if (a < ws.n && (i0 >= ow || ws.w[a] <= o_words[2 * i0])) {
-            size_t b = a;
-            while (b < ws.n && ws.w[b] == ws.w[a]) b++;
-            id = ws.w[a], cnt = (uint32_t)(b - a);
+        if (a < nwu && (i0 >= ow || ws.w[a] <= o_words[2 * i0])) {
+            id = ws.w[a], cnt = scr[id];
+            scr[id] = 0;
             if (i0 < ow && o_words[2 * i0] == id) cnt += o_words[2 * i0 + 1], i0++;
-            a = b;
+            a++;
         } else {
             id = o_words[2 * i0], cnt = o_words[2 * i0 + 1];
             i0++;

@@ -38,6 +38,8 @@ typedef struct ulm_pstate {
     size_t pool_len, pool_cap;
     int64_t as_of;    /* events strictly before it are aggregated */
     uint64_t fp;      /* fingerprint of the profiler parts (a) depends on */
+    uint32_t *scr;    /* fold scratch: zeroed counts over max(words, items, categories); not saved */
+    size_t scr_n;
 } ulm_pstate;
 
 /* What a run did. mode: "full" (no usable state: reason says why) or "incremental". */
