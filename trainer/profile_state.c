@@ -27,22 +27,36 @@ static uint64_t mix_bytes(uint64_t h, const void *p, size_t n) {
 }
 
 uint64_t ulm_pstate_fingerprint(const ulm_profiler *p) {
-    uint64_t h = mix(0x5053544154450001ull, p->n_items);
-    for (uint32_t i = 0; i < p->n_items; i++) {
-        uint64_t ref;
-        memcpy(&ref, &p->item_ref[i], sizeof ref);
-        h = mix(mix(h, p->item_cat[i]), ref);
-        for (uint32_t w = p->word_off[i]; w < p->word_off[i + 1]; w++) h = mix(h, p->word_ids[w]);
-        h = mix(h, 0xFFFFFFFFFFull);
-    }
-    h = mix(h, p->cats.n);
-    h = mix(h, p->vocab.n);
+    uint64_t h = mix(0x5053544154450002ull, p->vocab.n);
     for (uint32_t w = 0; w < p->vocab.n; w++) {
         uint32_t len;
         const char *s = ulm_dict_str(&p->vocab, w, &len);
         h = mix_bytes(h, s, len);
     }
+    h = mix(h, p->cats.n);
+    for (uint32_t c = 0; c < p->cats.n; c++) {
+        uint32_t len;
+        const char *s = ulm_dict_str(&p->cats, c, &len);
+        h = mix_bytes(h, s, len);
+    }
     return h;
+}
+
+uint64_t ulm_pstate_item_hash(const ulm_profiler *p, uint32_t i) {
+    uint64_t ref;
+    memcpy(&ref, &p->item_ref[i], sizeof ref);
+    uint64_t h = mix(mix(0x4954454Dull, p->item_cat[i]), ref);
+    for (uint32_t w = p->word_off[i]; w < p->word_off[i + 1]; w++) h = mix(h, p->word_ids[w]);
+    return mix(h, p->word_off[i + 1] - p->word_off[i]);
+}
+
+bool ulm_pstate_set_items(ulm_pstate *s, const ulm_profiler *p) {
+    free(s->item_h);
+    s->n_items = p->n_items;
+    s->item_h = malloc(((size_t)p->n_items + 1) * sizeof *s->item_h);
+    if (!s->item_h) return false;
+    for (uint32_t i = 0; i < p->n_items; i++) s->item_h[i] = ulm_pstate_item_hash(p, i);
+    return true;
 }
 
 uint64_t ulm_pstate_event_hash(const ulm_events *ev, size_t i) {
@@ -60,6 +74,7 @@ void ulm_pstate_free(ulm_pstate *s) {
     free(s->c);
     free(s->pool);
     free(s->scr);
+    free(s->item_h);
     memset(s, 0, sizeof *s);
 }
 

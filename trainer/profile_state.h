@@ -37,7 +37,9 @@ typedef struct ulm_pstate {
     uint32_t *pool;
     size_t pool_len, pool_cap;
     int64_t as_of;    /* events strictly before it are aggregated */
-    uint64_t fp;      /* fingerprint of the profiler parts (a) depends on */
+    uint64_t fp;      /* fingerprint of the profiler's vocabulary and categories */
+    uint32_t n_items; /* the profiler's items, and a hash of each (its words, category, reference price) */
+    uint64_t *item_h;
     uint32_t *scr;    /* fold scratch: zeroed counts over max(words, items, categories); not saved */
     size_t scr_n;
 } ulm_pstate;
@@ -47,11 +49,17 @@ typedef struct ulm_profile_state_report {
     const char *mode;
     char reason[256];
     size_t kept, appended, recomputed, added;
+    size_t items_changed; /* items whose words, category or reference price changed since the state */
     size_t state_bytes;
 } ulm_profile_state_report;
 
-/* Fingerprint of what the aggregates depend on: items' words, categories and reference prices, vocabulary. */
+/* Fingerprint of the profiler's vocabulary and category names (ids in the aggregates refer to them). */
 uint64_t ulm_pstate_fingerprint(const ulm_profiler *p);
+/* Hash of what the aggregates take from item i: its word ids, category and reference price. A customer
+ * who bought an item whose hash changed (a retrained profiler) is recomputed. */
+uint64_t ulm_pstate_item_hash(const ulm_profiler *p, uint32_t i);
+/* Fills s->item_h / s->n_items from p. */
+bool ulm_pstate_set_items(ulm_pstate *s, const ulm_profiler *p);
 /* Hash of one event (order-free sums of it detect changed histories). */
 uint64_t ulm_pstate_event_hash(const ulm_events *ev, size_t i);
 /* Folds events e[0..n) (indices into ev, in table order, all of one customer) into c, whose pool data is at

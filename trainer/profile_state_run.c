@@ -1,6 +1,6 @@
 /* profile_state_run.c: the state file (write, validated read) and the incremental profile run
  * (profile_state.h). File layout, little-endian host order (docs/profile.md):
- *   "ULMPSTAT" u32 version u32 0 u64 fingerprint i64 as_of u64 records
+ *   "ULMPSTAT" u32 version u32 0 u64 fingerprint i64 as_of u64 records u32 n_items u64 item_hash[n_items]
  *   per record: u32 id_len, id bytes, u64 hsum, u64 events, i64 last_time, f64 gross, returned, units,
  *               ret_units, zs, u32 cnt[5] elig disc orders wkend part[4] hours[24] wdays[7],
  *               u32 nd n_ord n_items n_cats n_words, then u32 data (days as 2 words, orders, items, cats, word pairs)
@@ -36,6 +36,8 @@ ulm_status ulm_pstate_write(const char *path, const ulm_pstate *s, const ulm_eve
     put(&b, PST_MAGIC, 8);
     put(&b, &v32, 4), put(&b, &z, 4);
     put(&b, &s->fp, 8), put(&b, &s->as_of, 8), put(&b, &n, 8);
+    put(&b, &s->n_items, 4);
+    if (s->n_items) put(&b, s->item_h, (size_t)s->n_items * 8);
     for (size_t u = 0; u < s->n; u++) {
         ulm_pstate_cust c = s->c[u];
         if (!c.events) continue;
@@ -94,7 +96,12 @@ static bool parse(const unsigned char *buf, size_t len, const ulm_events *ev, co
     uint64_t sfp, n;
     get(&r, &ver, 4), get(&r, &zero, 4), get(&r, &sfp, 8), get(&r, &s->as_of, 8), get(&r, &n, 8);
     if (ver != PST_VERSION) return WHY("version %u, expected %u", ver, PST_VERSION);
-    if (sfp != fp) return WHY("the profiler changed (vocabulary, categories or item prices)");
+    if (sfp != fp) return WHY("the profiler's vocabulary or categories changed");
+    if (!get(&r, &s->n_items, 4) || s->n_items > p->n_items) return WHY("the state knows items the profiler does not");
+    if ((r.len - r.at) / 8 < s->n_items) return WHY("truncated item hashes");
+    s->item_h = malloc(((size_t)s->n_items + 1) * sizeof *s->item_h);
+    if (!s->item_h) return WHY("out of memory");
+    get(&r, s->item_h, (size_t)s->n_items * 8);
     s->n = ev->users.n;
     s->c = calloc(s->n + 1, sizeof *s->c);
     if (!s->c) return WHY("out of memory");
@@ -130,7 +137,7 @@ static bool parse(const unsigned char *buf, size_t len, const ulm_events *ev, co
             if (b <= a) return WHY("record %llu: purchase days out of order", (unsigned long long)k);
         }
         if (!sorted_strict(ord, c->n_ord, 1) || !sorted_strict(it, c->n_items, 1) || !sorted_strict(ca, c->n_cats, 1) ||
-            !sorted_strict(w, c->n_words, 2) || (c->n_items && it[c->n_items - 1] >= p->n_items) ||
+            !sorted_strict(w, c->n_words, 2) || (c->n_items && it[c->n_items - 1] >= s->n_items) ||
             (c->n_words && w[2 * (c->n_words - 1)] >= p->vocab.n))
             return WHY("record %llu: sets out of order or ids out of range", (unsigned long long)k);
     }
@@ -168,10 +175,22 @@ ulm_status ulm_profile_run_state(const ulm_events *ev, const ulm_profiler *p, in
         else have = true;
     }
     if (have) rep->mode = "incremental", rep->reason[0] = 0;
+    /* Items whose words, category or reference price changed (a retrained profiler): their buyers are recomputed. */
+    uint8_t *changed = have ? calloc((size_t)p->n_items + 1, 1) : NULL;
+    if (have && !changed) {
+        ulm_pstate_free(&old);
+        return diag->status = ULM_ERR_NOMEM;
+    }
+    for (uint32_t i = 0; have && i < old.n_items; i++)
+        if (ulm_pstate_item_hash(p, i) != old.item_h[i]) changed[i] = 1, rep->items_changed++;
     uint32_t nu = ev->users.n;
     /* Events grouped by user (counting sort, table order within a user), before as_of only. */
     uint32_t *off = calloc((size_t)nu + 2, sizeof *off);
-    if (!off) return diag->status = ULM_ERR_NOMEM;
+    if (!off) {
+        free(changed);
+        ulm_pstate_free(&old);
+        return diag->status = ULM_ERR_NOMEM;
+    }
     for (size_t i = 0; i < ev->n; i++)
         if (ev->user[i] < nu && ev->time[i] < as_of) off[ev->user[i] + 2]++;
     size_t users = 0, maxn = 0;
@@ -184,9 +203,9 @@ ulm_status ulm_profile_run_state(const ulm_events *ev, const ulm_profiler *p, in
     uint32_t *idx = malloc((total + 1) * sizeof *idx), *delta = malloc((maxn + 1) * sizeof *delta);
     out->user = malloc((users + 1) * sizeof *out->user);
     out->pr = malloc((users + 1) * sizeof *out->pr);
-    neu.n = nu, neu.as_of = as_of, neu.fp = have ? old.fp : ulm_pstate_fingerprint(p);
+    neu.n = nu, neu.as_of = as_of, neu.fp = ulm_pstate_fingerprint(p);
     neu.c = calloc((size_t)nu + 1, sizeof *neu.c);
-    ulm_status s = idx && delta && out->user && out->pr && neu.c ? ULM_OK : ULM_ERR_NOMEM;
+    ulm_status s = idx && delta && out->user && out->pr && neu.c && ulm_pstate_set_items(&neu, p) ? ULM_OK : ULM_ERR_NOMEM;
     for (size_t i = 0; s == ULM_OK && i < ev->n; i++)
         if (ev->user[i] < nu && ev->time[i] < as_of) idx[off[ev->user[i] + 1]++] = (uint32_t)i;
     for (uint32_t u = 0; s == ULM_OK && u < nu; u++) {
@@ -205,8 +224,13 @@ ulm_status ulm_profile_run_state(const ulm_events *ev, const ulm_profiler *p, in
                 if (ev->time[e[k]] <= old.c[u].last_time) hs += ulm_pstate_event_hash(ev, e[k]), cnt++;
                 else delta[nd++] = e[k];
             }
-            if (cnt == old.c[u].events && hs == old.c[u].hsum) {
-                const uint32_t *src = old.pool + old.c[u].off;
+            const uint32_t *src = old.pool + old.c[u].off;
+            bool stale = false; /* bought an item that changed */
+            if (rep->items_changed) {
+                const uint32_t *its = src + 2 * (size_t)old.c[u].nd + old.c[u].n_ord;
+                for (uint32_t k = 0; k < old.c[u].n_items && !stale; k++) stale = changed[its[k]];
+            }
+            if (!stale && cnt == old.c[u].events && hs == old.c[u].hsum) {
                 c = old.c[u];
                 if (nd == 0) {
                     size_t dw = 2 * (size_t)c.nd + c.n_ord + c.n_items + c.n_cats + 2 * (size_t)c.n_words;
@@ -238,7 +262,7 @@ ulm_status ulm_profile_run_state(const ulm_events *ev, const ulm_profiler *p, in
         ulm_pstate_finish(p, &c, neu.pool + c.off, as_of, &out->pr[out->n]);
         out->user[out->n++] = u;
     }
-    free(idx), free(delta), free(off);
+    free(idx), free(delta), free(off), free(changed);
     ulm_pstate_free(&old);
     if (s == ULM_OK && state_out) s = ulm_pstate_write(state_out, &neu, ev, &rep->state_bytes, diag);
     ulm_pstate_free(&neu);

@@ -2,11 +2,13 @@
 # ulm pipeline, incremental profiles: the first run keeps RUN/profile.state (profile step "full": no
 # previous state); a new day of events with known items and the models not due updates the live run's
 # state from the new events only (profile step "incremental" in the manifest), and segments.csv is the
-# same bytes as `ulm segment` computing every profile from the whole store.
+# same bytes as `ulm segment` computing every profile from the whole store (segments.csv holds JSON Lines:
+# the pipeline runs the step with --json); after a forced retraining too.
 . "$ROOT/tests/data/pipeline/lib.bash"
 t=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$t"' EXIT
 small_shop "$t"
+sed -i 's/"gates": {"clv_mae_max_rise": 1}/"gates": {"enabled": false}/' "$t/ulm.json" # the forced retraining must publish
 sed -i 's|"dashboard":|"schedule": {"recs_every_days": 30, "churn_every_days": 30}, "dashboard":|' "$t/ulm.json"
 R=$t/runs
 # The new day: the first day of part2 with only the items part1 knows (a carried-over bundle scores it).
@@ -41,4 +43,13 @@ asof=$(field "$R/current/manifest.json" '(lambda a: a[a.index("--as-of") + 1])([
   fail "full segment"
 cmp -s "$t/full.csv" "$R/current/segments.csv" || fail "incremental segments.csv != full computation"
 check_current "$R"
+# A forced retraining on the same inputs: the new profiler has the same vocabulary, so the state still
+# serves (buyers of items whose reference price moved are recomputed) and the segments are the full ones.
+"$ULM" pipeline --config "$t/ulm.json" --force >/dev/null 2>"$t/3.log" || { cat "$t/3.log"; fail "forced run failed"; }
+[ "$(field "$R/current/manifest.json" 'o["training"]["trained"]')" = True ] || fail "--force should retrain"
+[ "$(step '["state"]["mode"]')" = incremental ] || fail "after retraining: profile step $(step '["state"]')"
+asof=$(field "$R/current/manifest.json" '(lambda a: a[a.index("--as-of") + 1])([s for s in o["steps"] if s["name"] == "profile"][0]["argv"])')
+"$ULM" segment "$R/current/shop.store" --model "$R/current/model.ulm" --as-of "$asof" --out "$t/full3.csv" --json >/dev/null ||
+  fail "full segment (3)"
+cmp -s "$t/full3.csv" "$R/current/segments.csv" || fail "after retraining: segments.csv != full computation"
 echo "pipeline profile state: ok"

@@ -78,6 +78,15 @@ cp "$t/a.store" "$t/b.store"
 cmp -s "$t/b.full" "$t/b.inc" || fail "changed store: incremental != full"
 grep -Eq '^profiles incremental: [0-9]+ kept, 1 appended, 2 recomputed, 1 new$' "$t/b.sum" ||
   fail "changed store: expected 1 appended, 2 recomputed, 1 new: $(grep profiles "$t/b.sum")"
+# A retrained bundle (b.ulm: the same vocabulary, some reference prices moved) reads a state made with
+# a.ulm: buyers of changed items are recomputed, the rest is incremental, the output the full one.
+"$ULM" segment "$t/a.store" --model "$t/a.ulm" --as-of 2011-12-31 --out "$t/x" --state-out "$t/a2.state" >/dev/null 2>&1 ||
+  fail "state a with a.ulm"
+"$ULM" segment "$t/b.store" --model "$t/b.ulm" --as-of 2011-12-31 --out "$t/b.inc2" --state "$t/a2.state" --json >"$t/b2.sum" ||
+  fail "inc b after retraining"
+"$ULM" segment "$t/b.store" --model "$t/b.ulm" --as-of 2011-12-31 --out "$t/b.full2" --json >/dev/null
+cmp -s "$t/b.full2" "$t/b.inc2" || fail "retrained profiler: incremental != full"
+[ "$(field "$t/b2.sum" 'o["state"]["mode"]')" = incremental ] || fail "retrained profiler: $(field "$t/b2.sum" 'o["state"]')"
 
 # --- damage and mismatches: full computation, the reason said, the same output.
 run_bad() { # state-file label expected-reason-part
@@ -95,7 +104,7 @@ head -c 1000 "$t/sample.1.state" >"$t/short.state"
 run_bad "$t/short.state" "a truncated file" "checksum"
 run_bad "$t/s.csv" "another file" "not a profile state"
 run_bad "$t/missing.state" "no file" "cannot read"
-run_bad "$t/synth.1.state" "another profiler" "profiler changed"
+run_bad "$t/synth.1.state" "another profiler" "vocabulary or categories changed"
 "$ULM" segment "$t/a.store" --model "$t/a.ulm" --as-of 2011-06-01 --out "$t/x" --state "$t/sample.1.state" --json >"$t/old.sum"
 [ "$(field "$t/old.sum" 'o["state"]["mode"]')" = full ] || fail "an as-of before the state's must compute in full"
 "$ULM" segment "$t/a.store" --out "$t/x" --state "$t/a.state" >/dev/null 2>&1 && fail "--state without --model accepted"
