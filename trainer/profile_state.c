@@ -60,13 +60,16 @@ bool ulm_pstate_set_items(ulm_pstate *s, const ulm_profiler *p) {
 }
 
 uint64_t ulm_pstate_event_hash(const ulm_events *ev, size_t i) {
-    uint64_t pb, q;
+    /* Cheap (one pass over the whole store per run): odd multipliers per field, one final mix. */
+    uint64_t pb;
     uint32_t qb;
     memcpy(&pb, &ev->price[i], sizeof pb);
     memcpy(&qb, &ev->qty[i], sizeof qb);
-    q = ev->query[i];
-    uint64_t h = mix(mix(0x4556454E54ull, (uint64_t)ev->time[i]), ((uint64_t)ev->type[i] << 32) | ev->item[i]);
-    return mix(mix(mix(h, pb), ((uint64_t)qb << 32) | ev->order[i]), q);
+    uint64_t h = (uint64_t)ev->time[i] * 0x9E3779B97F4A7C15ull + ((uint64_t)ev->item[i] << 8 | ev->type[i]) * 0xC2B2AE3D27D4EB4Full +
+                 pb * 0x165667B19E3779F9ull + ((uint64_t)qb << 32 | ev->order[i]) * 0xD6E8FEB86659FD93ull +
+                 (uint64_t)ev->query[i] * 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+    return h * 0xBF58476D1CE4E5B9ull;
 }
 
 void ulm_pstate_free(ulm_pstate *s) {

@@ -184,77 +184,115 @@ ulm_status ulm_profile_run_state(const ulm_events *ev, const ulm_profiler *p, in
     for (uint32_t i = 0; have && i < old.n_items; i++)
         if (ulm_pstate_item_hash(p, i) != old.item_h[i]) changed[i] = 1, rep->items_changed++;
     uint32_t nu = ev->users.n;
-    /* Events grouped by user (counting sort, table order within a user), before as_of only. */
+    /* One pass: per customer, the count and hash sum of its events up to its saved last event (those the
+     * state aggregated), and whether it has later ones. Then each customer is kept (nothing new), appended
+     * (history as saved, later events only: gathered below) or computed from all its events (new,
+     * changed, or bought a changed item). */
+    enum { HAS = 1, LATER = 2, ALL = 4 };
+    uint8_t *what = calloc((size_t)nu + 1, 1);
+    uint64_t *hs = have ? calloc((size_t)nu + 1, sizeof *hs) : NULL, *cnt = have ? calloc((size_t)nu + 1, sizeof *cnt) : NULL;
     uint32_t *off = calloc((size_t)nu + 2, sizeof *off);
-    if (!off) {
-        free(changed);
-        ulm_pstate_free(&old);
-        return diag->status = ULM_ERR_NOMEM;
+    ulm_status s = what && off && (!have || (hs && cnt)) ? ULM_OK : ULM_ERR_NOMEM;
+    for (size_t i = 0; s == ULM_OK && i < ev->n; i++) {
+        uint32_t u = ev->user[i];
+        if (u >= nu || ev->time[i] >= as_of) continue;
+        what[u] |= HAS;
+        if (have && old.c[u].events && ev->time[i] <= old.c[u].last_time) cnt[u]++, hs[u] += ulm_pstate_event_hash(ev, i);
+        else {
+            what[u] |= LATER;
+            /* On the last saved event's day (a return there could subtract from a day already summed): all. */
+            if (have && old.c[u].events && ev->time[i] / 86400 - (ev->time[i] % 86400 < 0) <=
+                                               old.c[u].last_time / 86400 - (old.c[u].last_time % 86400 < 0))
+                what[u] |= ALL;
+        }
     }
-    for (size_t i = 0; i < ev->n; i++)
-        if (ev->user[i] < nu && ev->time[i] < as_of) off[ev->user[i] + 2]++;
-    size_t users = 0, maxn = 0;
-    for (uint32_t u = 0; u < nu; u++) {
-        users += off[u + 2] > 0;
-        if (off[u + 2] > maxn) maxn = off[u + 2];
-        off[u + 2] += off[u + 1];
+    size_t users = 0;
+    for (uint32_t u = 0; s == ULM_OK && u < nu; u++) {
+        if (!what[u]) continue;
+        users++;
+        if (!have || !old.c[u].events) {
+            what[u] |= ALL;
+            if (have) rep->added++;
+            else rep->recomputed++;
+            continue;
+        }
+        bool stale = false; /* bought an item that changed */
+        const uint32_t *src = old.pool + old.c[u].off;
+        if (rep->items_changed) {
+            const uint32_t *its = src + 2 * (size_t)old.c[u].nd + old.c[u].n_ord;
+            for (uint32_t k = 0; k < old.c[u].n_items && !stale; k++) stale = changed[its[k]];
+        }
+        if (stale || cnt[u] != old.c[u].events || hs[u] != old.c[u].hsum) what[u] |= ALL;
     }
-    size_t total = off[nu + 1];
-    uint32_t *idx = malloc((total + 1) * sizeof *idx), *delta = malloc((maxn + 1) * sizeof *delta);
+    free(hs), free(cnt);
+    /* Gather the events needed (all of a customer's, or those after its last saved event), table order. */
+    for (size_t i = 0; s == ULM_OK && i < ev->n; i++) {
+        uint32_t u = ev->user[i];
+        if (u >= nu || ev->time[i] >= as_of || !(what[u] & (LATER | ALL))) continue;
+        if ((what[u] & ALL) || ev->time[i] > old.c[u].last_time) off[u + 2]++;
+    }
+    for (uint32_t u = 0; s == ULM_OK && u < nu; u++) off[u + 2] += off[u + 1];
+    size_t total = s == ULM_OK ? off[nu + 1] : 0;
+    uint32_t *idx = malloc((total + 1) * sizeof *idx);
     out->user = malloc((users + 1) * sizeof *out->user);
     out->pr = malloc((users + 1) * sizeof *out->pr);
     neu.n = nu, neu.as_of = as_of, neu.fp = ulm_pstate_fingerprint(p);
     neu.c = calloc((size_t)nu + 1, sizeof *neu.c);
-    ulm_status s = idx && delta && out->user && out->pr && neu.c && ulm_pstate_set_items(&neu, p) ? ULM_OK : ULM_ERR_NOMEM;
-    for (size_t i = 0; s == ULM_OK && i < ev->n; i++)
-        if (ev->user[i] < nu && ev->time[i] < as_of) idx[off[ev->user[i] + 1]++] = (uint32_t)i;
+    if (s == ULM_OK && !(idx && out->user && out->pr && neu.c && ulm_pstate_set_items(&neu, p))) s = ULM_ERR_NOMEM;
+    for (size_t i = 0; s == ULM_OK && i < ev->n; i++) {
+        uint32_t u = ev->user[i];
+        if (u >= nu || ev->time[i] >= as_of || !(what[u] & (LATER | ALL))) continue;
+        if ((what[u] & ALL) || ev->time[i] > old.c[u].last_time) idx[off[u + 1]++] = (uint32_t)i;
+    }
     for (uint32_t u = 0; s == ULM_OK && u < nu; u++) {
+        if (!what[u]) continue;
         const uint32_t *e = idx + off[u];
         size_t n = off[u + 1] - off[u];
-        if (!n) continue;
         ulm_pstate_cust c;
         memset(&c, 0, sizeof c);
         bool done = false;
-        if (have && old.c[u].events) {
-            uint64_t hs = 0, cnt = 0;
-            size_t nd = 0;
-            for (size_t k = 0; k < n; k++) {
-                /* The aggregated events are those up to the customer's last one (later ones would have been
-                 * aggregated too, being before the state's as-of): any later event is new. */
-                if (ev->time[e[k]] <= old.c[u].last_time) hs += ulm_pstate_event_hash(ev, e[k]), cnt++;
-                else delta[nd++] = e[k];
-            }
+        if (!(what[u] & ALL)) {
             const uint32_t *src = old.pool + old.c[u].off;
-            bool stale = false; /* bought an item that changed */
-            if (rep->items_changed) {
-                const uint32_t *its = src + 2 * (size_t)old.c[u].nd + old.c[u].n_ord;
-                for (uint32_t k = 0; k < old.c[u].n_items && !stale; k++) stale = changed[its[k]];
-            }
-            if (!stale && cnt == old.c[u].events && hs == old.c[u].hsum) {
-                c = old.c[u];
-                if (nd == 0) {
-                    size_t dw = 2 * (size_t)c.nd + c.n_ord + c.n_items + c.n_cats + 2 * (size_t)c.n_words;
-                    if (!ulm_pstate_reserve(&neu, dw)) s = ULM_ERR_NOMEM;
-                    else {
-                        if (dw) memcpy(neu.pool + neu.pool_len, src, dw * sizeof *src);
-                        c.off = neu.pool_len;
-                        neu.pool_len += dw;
-                        rep->kept++;
-                        done = true;
-                    }
-                } else if (ulm_pstate_fold(p, ev, delta, nd, &c, src, &neu, &s)) {
-                    rep->appended++;
-                    done = true;
+            c = old.c[u];
+            if (!(what[u] & LATER)) {
+                size_t dw = 2 * (size_t)c.nd + c.n_ord + c.n_items + c.n_cats + 2 * (size_t)c.n_words;
+                if (!ulm_pstate_reserve(&neu, dw)) {
+                    s = ULM_ERR_NOMEM;
+                    break;
                 }
-                if (s != ULM_OK) break;
+                if (dw) memcpy(neu.pool + neu.pool_len, src, dw * sizeof *src);
+                c.off = neu.pool_len;
+                neu.pool_len += dw;
+                rep->kept++;
+                done = true;
+            } else if (ulm_pstate_fold(p, ev, e, n, &c, src, &neu, &s)) {
+                rep->appended++;
+                done = true;
             }
-            if (!done) rep->recomputed++, memset(&c, 0, sizeof c);
-        } else if (have) {
-            rep->added++;
+            if (s != ULM_OK) break;
+            if (!done) {
+                /* New events on the last saved day: this customer alone from all its events. */
+                rep->recomputed++;
+                memset(&c, 0, sizeof c);
+                size_t m = 0;
+                for (size_t i = 0; i < ev->n; i++)
+                    if (ev->user[i] == u && ev->time[i] < as_of) m++;
+                uint32_t *all = malloc((m + 1) * sizeof *all);
+                if (!all) {
+                    s = ULM_ERR_NOMEM;
+                    break;
+                }
+                m = 0;
+                for (size_t i = 0; i < ev->n; i++)
+                    if (ev->user[i] == u && ev->time[i] < as_of) all[m++] = (uint32_t)i;
+                done = ulm_pstate_fold(p, ev, all, m, &c, NULL, &neu, &s);
+                free(all);
+            }
         } else {
-            rep->recomputed++;
+            if (have && old.c[u].events) rep->recomputed++;
+            done = ulm_pstate_fold(p, ev, e, n, &c, NULL, &neu, &s);
         }
-        if (!done && !ulm_pstate_fold(p, ev, e, n, &c, NULL, &neu, &s)) {
+        if (!done) {
             if (s == ULM_OK) s = ULM_ERR_MISUSE;
             break;
         }
@@ -262,7 +300,8 @@ ulm_status ulm_profile_run_state(const ulm_events *ev, const ulm_profiler *p, in
         ulm_pstate_finish(p, &c, neu.pool + c.off, as_of, &out->pr[out->n]);
         out->user[out->n++] = u;
     }
-    free(idx), free(delta), free(off), free(changed);
+    free(what);
+    free(idx), free(off), free(changed);
     ulm_pstate_free(&old);
     if (s == ULM_OK && state_out) s = ulm_pstate_write(state_out, &neu, ev, &rep->state_bytes, diag);
     ulm_pstate_free(&neu);
