@@ -6,6 +6,7 @@
  *               u32 nd n_ord n_items n_cats n_words, then u32 data (days as 2 words, orders, items, cats, word pairs)
  *   u32 CRC-32C of everything before it. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -192,20 +193,27 @@ ulm_status ulm_profile_run_state(const ulm_events *ev, const ulm_profiler *p, in
     uint8_t *what = calloc((size_t)nu + 1, 1);
     uint64_t *hs = have ? calloc((size_t)nu + 1, sizeof *hs) : NULL, *cnt = have ? calloc((size_t)nu + 1, sizeof *cnt) : NULL;
     uint32_t *off = calloc((size_t)nu + 2, sizeof *off);
-    ulm_status s = what && off && (!have || (hs && cnt)) ? ULM_OK : ULM_ERR_NOMEM;
+    /* Each saved customer's last event time and the first second after its day (compact: one pass). */
+    int64_t *last = have ? malloc(((size_t)nu + 1) * sizeof *last) : NULL, *next_day = have ? malloc(((size_t)nu + 1) * sizeof *next_day) : NULL;
+    ulm_status s = what && off && (!have || (hs && cnt && last && next_day)) ? ULM_OK : ULM_ERR_NOMEM;
+    for (uint32_t u = 0; s == ULM_OK && have && u < nu; u++) {
+        int64_t t = old.c[u].last_time;
+        last[u] = old.c[u].events ? t : INT64_MIN;
+        next_day[u] = !old.c[u].events ? INT64_MIN : t > INT64_MAX - 2 * 86400 ? INT64_MAX : (t / 86400 - (t % 86400 < 0) + 1) * 86400;
+    }
     for (size_t i = 0; s == ULM_OK && i < ev->n; i++) {
         uint32_t u = ev->user[i];
-        if (u >= nu || ev->time[i] >= as_of) continue;
+        int64_t t = ev->time[i];
+        if (u >= nu || t >= as_of) continue;
         what[u] |= HAS;
-        if (have && old.c[u].events && ev->time[i] <= old.c[u].last_time) cnt[u]++, hs[u] += ulm_pstate_event_hash(ev, i);
+        if (have && t <= last[u]) cnt[u]++, hs[u] += ulm_pstate_event_hash(ev, i);
         else {
             what[u] |= LATER;
             /* On the last saved event's day (a return there could subtract from a day already summed): all. */
-            if (have && old.c[u].events && ev->time[i] / 86400 - (ev->time[i] % 86400 < 0) <=
-                                               old.c[u].last_time / 86400 - (old.c[u].last_time % 86400 < 0))
-                what[u] |= ALL;
+            if (have && t < next_day[u]) what[u] |= ALL;
         }
     }
+    free(next_day);
     size_t users = 0;
     for (uint32_t u = 0; s == ULM_OK && u < nu; u++) {
         if (!what[u]) continue;
@@ -225,11 +233,12 @@ ulm_status ulm_profile_run_state(const ulm_events *ev, const ulm_profiler *p, in
         if (stale || cnt[u] != old.c[u].events || hs[u] != old.c[u].hsum) what[u] |= ALL;
     }
     free(hs), free(cnt);
+    /* last[] stays for the gathering below (INT64_MIN: every event). */
     /* Gather the events needed (all of a customer's, or those after its last saved event), table order. */
     for (size_t i = 0; s == ULM_OK && i < ev->n; i++) {
         uint32_t u = ev->user[i];
         if (u >= nu || ev->time[i] >= as_of || !(what[u] & (LATER | ALL))) continue;
-        if ((what[u] & ALL) || ev->time[i] > old.c[u].last_time) off[u + 2]++;
+        if ((what[u] & ALL) || ev->time[i] > last[u]) off[u + 2]++;
     }
     for (uint32_t u = 0; s == ULM_OK && u < nu; u++) off[u + 2] += off[u + 1];
     size_t total = s == ULM_OK ? off[nu + 1] : 0;
@@ -242,7 +251,7 @@ ulm_status ulm_profile_run_state(const ulm_events *ev, const ulm_profiler *p, in
     for (size_t i = 0; s == ULM_OK && i < ev->n; i++) {
         uint32_t u = ev->user[i];
         if (u >= nu || ev->time[i] >= as_of || !(what[u] & (LATER | ALL))) continue;
-        if ((what[u] & ALL) || ev->time[i] > old.c[u].last_time) idx[off[u + 1]++] = (uint32_t)i;
+        if ((what[u] & ALL) || ev->time[i] > last[u]) idx[off[u + 1]++] = (uint32_t)i;
     }
     for (uint32_t u = 0; s == ULM_OK && u < nu; u++) {
         if (!what[u]) continue;
@@ -300,7 +309,7 @@ ulm_status ulm_profile_run_state(const ulm_events *ev, const ulm_profiler *p, in
         ulm_pstate_finish(p, &c, neu.pool + c.off, as_of, &out->pr[out->n]);
         out->user[out->n++] = u;
     }
-    free(what);
+    free(what), free(last);
     free(idx), free(off), free(changed);
     ulm_pstate_free(&old);
     if (s == ULM_OK && state_out) s = ulm_pstate_write(state_out, &neu, ev, &rep->state_bytes, diag);
