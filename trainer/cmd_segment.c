@@ -219,8 +219,9 @@ int ulm_cmd_segment(int argc, char **argv) {
         if (srep.mode) {
             ulm_sb_printf(&o, ",\"state\":{\"mode\":\"%s\",\"reason\":", srep.mode);
             ulm_sb_json_str(&o, srep.reason, strlen(srep.reason));
-            ulm_sb_printf(&o, ",\"kept\":%zu,\"appended\":%zu,\"recomputed\":%zu,\"added\":%zu,\"items_changed\":%zu,\"bytes\":%zu}",
-                          srep.kept, srep.appended, srep.recomputed, srep.added, srep.items_changed, srep.state_bytes);
+            ulm_sb_printf(&o, ",\"kept\":%zu,\"appended\":%zu,\"recomputed\":%zu,\"added\":%zu,\"items_changed\":%zu,\"words_new\":%zu,\"bytes\":%zu}",
+                          srep.kept, srep.appended, srep.recomputed, srep.added, srep.items_changed, srep.words_new,
+                          srep.state_bytes);
         }
         ulm_sb_printf(&o, ",\"rfm\":[");
     } else {

@@ -44,9 +44,19 @@ uint64_t ulm_pstate_fingerprint(const ulm_profiler *p) {
 
 uint64_t ulm_pstate_item_hash(const ulm_profiler *p, uint32_t i) {
     uint64_t ref;
+    uint32_t len;
     memcpy(&ref, &p->item_ref[i], sizeof ref);
-    uint64_t h = mix(mix(0x4954454Dull, p->item_cat[i]), ref);
-    for (uint32_t w = p->word_off[i]; w < p->word_off[i + 1]; w++) h = mix(h, p->word_ids[w]);
+    uint64_t h = mix(0x4954454Dull, ref);
+    if (p->item_cat[i] != ULM_NONE) {
+        const char *c = ulm_dict_str(&p->cats, p->item_cat[i], &len);
+        h = mix_bytes(h, c, len);
+    } else {
+        h = mix(h, 0xCA7);
+    }
+    for (uint32_t w = p->word_off[i]; w < p->word_off[i + 1]; w++) {
+        const char *s = ulm_dict_str(&p->vocab, p->word_ids[w], &len);
+        h = mix_bytes(h, s, len);
+    }
     return mix(h, p->word_off[i + 1] - p->word_off[i]);
 }
 
@@ -78,6 +88,7 @@ void ulm_pstate_free(ulm_pstate *s) {
     free(s->pool);
     free(s->scr);
     free(s->item_h);
+    free(s->stale);
     memset(s, 0, sizeof *s);
 }
 

@@ -40,6 +40,8 @@ typedef struct ulm_pstate {
     uint64_t fp;      /* fingerprint of the profiler's vocabulary and categories */
     uint32_t n_items; /* the profiler's items, and a hash of each (its words, category, reference price) */
     uint64_t *item_h;
+    uint8_t *stale;   /* read: per user, aggregates that a changed vocabulary or category list invalidates */
+    size_t words_new; /* read: words of the profiler the state did not know */
     uint32_t *scr;    /* fold scratch: zeroed counts over max(words, items, categories); not saved */
     size_t scr_n;
 } ulm_pstate;
@@ -50,12 +52,14 @@ typedef struct ulm_profile_state_report {
     char reason[256];
     size_t kept, appended, recomputed, added;
     size_t items_changed; /* items whose words, category or reference price changed since the state */
+    size_t words_new;     /* vocabulary words the state did not know (0 when the vocabulary is the same) */
     size_t state_bytes;
 } ulm_profile_state_report;
 
-/* Fingerprint of the profiler's vocabulary and category names (ids in the aggregates refer to them). */
+/* Fingerprint of the profiler's vocabulary and category names (ids in the aggregates refer to them; the
+ * state also keeps the names, so that a retrained profiler's ids are mapped when they differ). */
 uint64_t ulm_pstate_fingerprint(const ulm_profiler *p);
-/* Hash of what the aggregates take from item i: its word ids, category and reference price. A customer
+/* Hash of what the aggregates take from item i: its words, category (as strings) and reference price. A customer
  * who bought an item whose hash changed (a retrained profiler) is recomputed. */
 uint64_t ulm_pstate_item_hash(const ulm_profiler *p, uint32_t i);
 /* Fills s->item_h / s->n_items from p. */
@@ -73,7 +77,8 @@ void ulm_pstate_finish(const ulm_profiler *p, const ulm_pstate_cust *c, const ui
 void ulm_pstate_free(ulm_pstate *s);
 /* Serialises s with user ids (magic, version, fingerprint, as-of, records, CRC-32C) / reads it back,
  * validating everything; on mismatch returns false with why (the caller falls back to the full computation). */
-ulm_status ulm_pstate_write(const char *path, const ulm_pstate *s, const ulm_events *ev, size_t *bytes, ulm_diag *diag);
+ulm_status ulm_pstate_write(const char *path, const ulm_pstate *s, const ulm_events *ev, const ulm_profiler *p,
+                            size_t *bytes, ulm_diag *diag);
 bool ulm_pstate_read(const char *path, const ulm_events *ev, const ulm_profiler *p, ulm_pstate *s, char *why,
                      size_t wlen);
 /* Room for extra more u32 in s's pool. */

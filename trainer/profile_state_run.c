@@ -1,6 +1,7 @@
 /* profile_state_run.c: the state file (write, validated read) and the incremental profile run
  * (profile_state.h). File layout, little-endian host order (docs/profile.md):
  *   "ULMPSTAT" u32 version u32 0 u64 fingerprint i64 as_of u64 records u32 n_items u64 item_hash[n_items]
+ *   u32 n_words, (u32 len, bytes) per vocabulary word; u32 n_categories, (u32 len, bytes) per category
  *   per record: u32 id_len, id bytes, u64 hsum, u64 events, i64 last_time, f64 gross, returned, units,
  *               ret_units, zs, u32 cnt[5] elig disc orders wkend part[4] hours[24] wdays[7],
  *               u32 nd n_ord n_items n_cats n_words, then u32 data (days as 2 words, orders, items, cats, word pairs)
@@ -28,8 +29,17 @@ static void cust_u32(ulm_pstate_cust *c, uint32_t **v) {
 
 static void put(ulm_sb *b, const void *p, size_t n) { ulm_sb_append(b, (const char *)p, n); }
 
-ulm_status ulm_pstate_write(const char *path, const ulm_pstate *s, const ulm_events *ev, size_t *bytes,
-                            ulm_diag *diag) {
+static void put_dict(ulm_sb *b, const ulm_dict *d) {
+    uint32_t n = d->n, len;
+    put(b, &n, 4);
+    for (uint32_t i = 0; i < n; i++) {
+        const char *str = ulm_dict_str(d, i, &len);
+        put(b, &len, 4), put(b, str, len);
+    }
+}
+
+ulm_status ulm_pstate_write(const char *path, const ulm_pstate *s, const ulm_events *ev, const ulm_profiler *p,
+                            size_t *bytes, ulm_diag *diag) {
     ulm_sb b = {0};
     uint32_t v32 = PST_VERSION, z = 0;
     uint64_t n = 0;
@@ -39,6 +49,7 @@ ulm_status ulm_pstate_write(const char *path, const ulm_pstate *s, const ulm_eve
     put(&b, &s->fp, 8), put(&b, &s->as_of, 8), put(&b, &n, 8);
     put(&b, &s->n_items, 4);
     if (s->n_items) put(&b, s->item_h, (size_t)s->n_items * 8);
+    put_dict(&b, &p->vocab), put_dict(&b, &p->cats);
     for (size_t u = 0; u < s->n; u++) {
         ulm_pstate_cust c = s->c[u];
         if (!c.events) continue;
@@ -86,23 +97,9 @@ static bool sorted_strict(const uint32_t *v, size_t n, size_t stride) {
 
 #define WHY(...) (snprintf(why, wlen, __VA_ARGS__), false)
 
-static bool parse(const unsigned char *buf, size_t len, const ulm_events *ev, const ulm_profiler *p, uint64_t fp,
-                  ulm_pstate *s, char *why, size_t wlen) {
-    if (len < 44 || memcmp(buf, PST_MAGIC, 8) != 0) return WHY("not a profile state file");
-    uint32_t crc;
-    memcpy(&crc, buf + len - 4, 4);
-    if (ulm_crc32c(0, buf, len - 4) != crc) return WHY("checksum mismatch (damaged)");
-    rd r = {buf, len - 4, 8};
-    uint32_t ver, zero;
-    uint64_t sfp, n;
-    get(&r, &ver, 4), get(&r, &zero, 4), get(&r, &sfp, 8), get(&r, &s->as_of, 8), get(&r, &n, 8);
-    if (ver != PST_VERSION) return WHY("version %u, expected %u", ver, PST_VERSION);
-    if (sfp != fp) return WHY("the profiler's vocabulary or categories changed");
-    if (!get(&r, &s->n_items, 4) || s->n_items > p->n_items) return WHY("the state knows items the profiler does not");
-    if ((r.len - r.at) / 8 < s->n_items) return WHY("truncated item hashes");
-    s->item_h = malloc(((size_t)s->n_items + 1) * sizeof *s->item_h);
-    if (!s->item_h) return WHY("out of memory");
-    get(&r, s->item_h, (size_t)s->n_items * 8);
+static bool records(rd *rr, const unsigned char *buf, const ulm_events *ev, ulm_pstate *s, uint32_t *const map[2],
+                    const uint32_t nold[2], uint64_t n, char *why, size_t wlen) {
+    rd r = *rr;
     s->n = ev->users.n;
     s->c = calloc(s->n + 1, sizeof *s->c);
     if (!s->c) return WHY("out of memory");
@@ -139,11 +136,81 @@ static bool parse(const unsigned char *buf, size_t len, const ulm_events *ev, co
         }
         if (!sorted_strict(ord, c->n_ord, 1) || !sorted_strict(it, c->n_items, 1) || !sorted_strict(ca, c->n_cats, 1) ||
             !sorted_strict(w, c->n_words, 2) || (c->n_items && it[c->n_items - 1] >= s->n_items) ||
-            (c->n_words && w[2 * (c->n_words - 1)] >= p->vocab.n))
+            (c->n_cats && ca[c->n_cats - 1] >= nold[1]) || (c->n_words && w[2 * (c->n_words - 1)] >= nold[0]))
             return WHY("record %llu: sets out of order or ids out of range", (unsigned long long)k);
+        /* To this profiler's ids (monotonic: the sets stay sorted); a name it lacks: recomputed. */
+        uint32_t *cm = d + 2 * (size_t)c->nd + c->n_ord + c->n_items, *wm = cm + c->n_cats;
+        for (uint32_t i = 0; i < c->n_cats; i++)
+            if ((cm[i] = map[1][cm[i]]) == ULM_NONE) s->stale[u] = 1;
+        for (uint32_t i = 0; i < c->n_words; i++)
+            if ((wm[2 * i] = map[0][wm[2 * i]]) == ULM_NONE) s->stale[u] = 1;
+        /* New words: earlier searches may hold them (they were not counted): recomputed. */
+        if (s->words_new && c->cnt[ULM_EV_SEARCH]) s->stale[u] = 1;
     }
     if (r.at != r.len) return WHY("trailing bytes");
+    *rr = r;
     return true;
+}
+
+
+static bool parse(const unsigned char *buf, size_t len, const ulm_events *ev, const ulm_profiler *p, uint64_t fp,
+                  ulm_pstate *s, char *why, size_t wlen) {
+    if (len < 44 || memcmp(buf, PST_MAGIC, 8) != 0) return WHY("not a profile state file");
+    uint32_t crc;
+    memcpy(&crc, buf + len - 4, 4);
+    if (ulm_crc32c(0, buf, len - 4) != crc) return WHY("checksum mismatch (damaged)");
+    rd r = {buf, len - 4, 8};
+    uint32_t ver, zero;
+    uint64_t sfp, n;
+    get(&r, &ver, 4), get(&r, &zero, 4), get(&r, &sfp, 8), get(&r, &s->as_of, 8), get(&r, &n, 8);
+    if (ver != PST_VERSION) return WHY("version %u, expected %u", ver, PST_VERSION);
+    if (!get(&r, &s->n_items, 4) || s->n_items > p->n_items) return WHY("the state knows items the profiler does not");
+    if ((r.len - r.at) / 8 < s->n_items) return WHY("truncated item hashes");
+    s->item_h = malloc(((size_t)s->n_items + 1) * sizeof *s->item_h);
+    if (!s->item_h) return WHY("out of memory");
+    get(&r, s->item_h, (size_t)s->n_items * 8);
+    /* The saved vocabulary and categories, mapped to this profiler's ids (identity when the same). */
+    uint32_t *map[2] = {NULL, NULL}, nold[2] = {0, 0};
+    const ulm_dict *dict[2] = {&p->vocab, &p->cats};
+    bool ok_maps = true;
+    for (int k = 0; k < 2 && ok_maps; k++) {
+        ok_maps = get(&r, &nold[k], 4) && nold[k] <= (r.len - r.at) / 4;
+        if (!ok_maps) break;
+        map[k] = malloc(((size_t)nold[k] + 1) * sizeof *map[k]);
+        if (!map[k]) {
+            ok_maps = false;
+            break;
+        }
+        uint32_t prev = 0, mapped = 0;
+        for (uint32_t i = 0; i < nold[k] && ok_maps; i++) {
+            uint32_t l;
+            ok_maps = get(&r, &l, 4) && l <= r.len - r.at;
+            if (!ok_maps) break;
+            map[k][i] = sfp == fp ? i : ulm_dict_find(dict[k], (const char *)buf + r.at, l);
+            r.at += l;
+            if (map[k][i] != ULM_NONE) {
+                if (mapped && map[k][i] <= prev) { /* not monotonic: sets would need re-sorting */
+                    snprintf(why, wlen, "the profiler's %s were reordered", k ? "categories" : "words");
+                    free(map[0]), free(map[1]);
+                    return false;
+                }
+                prev = map[k][i], mapped++;
+            }
+        }
+        if (k == 0 && ok_maps) s->words_new = p->vocab.n > mapped ? p->vocab.n - mapped : 0;
+    }
+    if (!ok_maps || (sfp == fp && (nold[0] != p->vocab.n || nold[1] != p->cats.n))) {
+        free(map[0]), free(map[1]);
+        return WHY("truncated or inconsistent vocabulary");
+    }
+    s->stale = calloc((size_t)ev->users.n + 1, 1);
+    if (!s->stale) {
+        free(map[0]), free(map[1]);
+        return WHY("out of memory");
+    }
+    bool ok = records(&r, buf, ev, s, map, nold, n, why, wlen);
+    free(map[0]), free(map[1]);
+    return ok;
 }
 
 bool ulm_pstate_read(const char *path, const ulm_events *ev, const ulm_profiler *p, ulm_pstate *s, char *why,
@@ -175,7 +242,7 @@ ulm_status ulm_profile_run_state(const ulm_events *ev, const ulm_profiler *p, in
         if (as_of < old.as_of) snprintf(rep->reason, sizeof rep->reason, "as-of before the state's");
         else have = true;
     }
-    if (have) rep->mode = "incremental", rep->reason[0] = 0;
+    if (have) rep->mode = "incremental", rep->reason[0] = 0, rep->words_new = old.words_new;
     /* Items whose words, category or reference price changed (a retrained profiler): their buyers are recomputed. */
     uint8_t *changed = have ? calloc((size_t)p->n_items + 1, 1) : NULL;
     if (have && !changed) {
@@ -224,7 +291,7 @@ ulm_status ulm_profile_run_state(const ulm_events *ev, const ulm_profiler *p, in
             else rep->recomputed++;
             continue;
         }
-        bool stale = false; /* bought an item that changed */
+        bool stale = old.stale && old.stale[u]; /* a word or category gone, or searches and new words */
         const uint32_t *src = old.pool + old.c[u].off;
         if (rep->items_changed) {
             const uint32_t *its = src + 2 * (size_t)old.c[u].nd + old.c[u].n_ord;
@@ -312,7 +379,7 @@ ulm_status ulm_profile_run_state(const ulm_events *ev, const ulm_profiler *p, in
     free(what), free(last);
     free(idx), free(off), free(changed);
     ulm_pstate_free(&old);
-    if (s == ULM_OK && state_out) s = ulm_pstate_write(state_out, &neu, ev, &rep->state_bytes, diag);
+    if (s == ULM_OK && state_out) s = ulm_pstate_write(state_out, &neu, ev, p, &rep->state_bytes, diag);
     ulm_pstate_free(&neu);
     if (s != ULM_OK) {
         ulm_profile_set_free(out);

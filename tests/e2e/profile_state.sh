@@ -88,6 +88,20 @@ grep -Eq '^profiles incremental: [0-9]+ kept, 1 appended, 2 recomputed, 1 new$' 
 cmp -s "$t/b.full2" "$t/b.inc2" || fail "retrained profiler: incremental != full"
 [ "$(field "$t/b2.sum" 'o["state"]["mode"]')" = incremental ] || fail "retrained profiler: $(field "$t/b2.sum" 'o["state"]')"
 
+# A new item with new words (store C = B + one line of it): the retrained profiler's vocabulary grows and
+# its word ids shift; the state's words are mapped by name, searchers and buyers of changed items recomputed.
+printf '"InvoiceNo","StockCode","Description","Quantity","InvoiceDate","UnitPrice","CustomerID","Country"\n"X9","ZZNEW1","QUOKKA AARDVARK LANTERN","2","2011-12-20T10:00:00Z","7.5","NEWCUSTOMER","United Kingdom"\n' >"$t/new.csv"
+cp "$t/b.store" "$t/c.store"
+"$ULM" ingest "$t/new.csv" --out "$t/c.store" >/dev/null 2>&1 || fail "append the new item"
+"$ULM" train "$t/c.store" --out "$t/c.ulm" >/dev/null 2>&1 || fail "train c"
+"$ULM" segment "$t/b.store" --model "$t/b.ulm" --as-of 2011-12-31 --out "$t/x" --state-out "$t/b.state" >/dev/null || fail "state b"
+"$ULM" segment "$t/c.store" --model "$t/c.ulm" --as-of 2012-01-01 --out "$t/c.inc" --state "$t/b.state" --json >"$t/c.sum" ||
+  fail "inc c"
+"$ULM" segment "$t/c.store" --model "$t/c.ulm" --as-of 2012-01-01 --out "$t/c.full" --json >/dev/null
+cmp -s "$t/c.full" "$t/c.inc" || fail "new vocabulary: incremental != full"
+[ "$(field "$t/c.sum" 'o["state"]["mode"] == "incremental" and o["state"]["words_new"] >= 2 and o["state"]["kept"] > 100')" = True ] ||
+  fail "new vocabulary: $(field "$t/c.sum" 'o["state"]')"
+
 # --- damage and mismatches: full computation, the reason said, the same output.
 run_bad() { # state-file label expected-reason-part
   "$ULM" segment "$t/a.store" --model "$t/a.ulm" --as-of 2011-12-10 --out "$t/bad.csv" --state "$1" --json >"$t/bad.sum" ||
@@ -104,7 +118,7 @@ head -c 1000 "$t/sample.1.state" >"$t/short.state"
 run_bad "$t/short.state" "a truncated file" "checksum"
 run_bad "$t/s.csv" "another file" "not a profile state"
 run_bad "$t/missing.state" "no file" "cannot read"
-run_bad "$t/synth.1.state" "another profiler" "vocabulary or categories changed"
+run_bad "$t/synth.1.state" "another shop" "customer the store does not have"
 "$ULM" segment "$t/a.store" --model "$t/a.ulm" --as-of 2011-06-01 --out "$t/x" --state "$t/sample.1.state" --json >"$t/old.sum"
 [ "$(field "$t/old.sum" 'o["state"]["mode"]')" = full ] || fail "an as-of before the state's must compute in full"
 "$ULM" segment "$t/a.store" --out "$t/x" --state "$t/a.state" >/dev/null 2>&1 && fail "--state without --model accepted"
