@@ -43,7 +43,7 @@ static bool write_manifest(pipe_ctx *x, const char *status, const char *reason, 
     /* The run's files with their sizes and checksums (logs excluded: they are not outputs). */
     static const char *const names[] = {"shop.store", "model.ulm", "ingest.json", "profile.json", "segments.csv",
                                         "train.json", "recs_eval.json", "recs_eval_pop.json", "churn_eval.json", "clv_eval.json",
-                                        "alerts.json", "alerts.state", "campaign.json", "campaign.csv",
+                                        "alerts.json", "alerts.state", "profile.state", "campaign.json", "campaign.csv",
                                         "dashboard/data.json", "dashboard/index.html", NULL};
     cJSON *files = cJSON_AddArrayToObject(m, "files");
     for (const char *const *n = names; *n; n++) {
@@ -206,12 +206,18 @@ static int run(pipe_ctx *x) {
         char ts[48];
         ulm_format_time(x->last_event + 1, ts); /* a carried-over bundle's as-of is older than the data */
         pipe_add(&a, "--as-of"), pipe_fmt(&a, "%s", ts);
+        /* Incremental profiles: the live run's per-customer aggregates, updated from the new events only. */
+        pipe_add(&a, "--state-out"), pipe_fmt(&a, "%s/profile.state", x->r.dir);
+        char src[4096];
+        snprintf(src, sizeof src, "%s/profile.state", x->r.live_dir ? x->r.live_dir : "");
+        if (x->r.live_dir && access(src, F_OK) == 0) pipe_add(&a, "--state"), pipe_fmt(&a, "%s", src);
     } else { /* a carried-over bundle that does not know the new items cannot score: fit on this store */
         pipe_add(&a, "--seed"), pipe_fmt(&a, "%llu", (unsigned long long)c->seed);
         if (c->k) pipe_add(&a, "--k"), pipe_fmt(&a, "%llu", (unsigned long long)c->k);
     }
     pipe_add(&a, "--out"), pipe_fmt(&a, "%s/segments.csv", x->r.dir), pipe_add(&a, "--json");
     if (!pipe_step(x, "profile", &a, "profile.json", reason, sizeof reason)) return stop(x, "failed", ULM_PIPE_EXIT_STEP, reason);
+    pipe_step_attach(x, "profile.json", "state");
     if ((code = do_outputs(x, reason, sizeof reason))) return stop(x, "failed", code, reason);
     /* Publish: manifest (fsynced), then `current` renamed over, then the runs folder fsynced. */
     double t0 = ulm_now();

@@ -5,7 +5,7 @@
 
 #include "civil.h"
 #include "commands.h"
-#include "profile_run.h"
+#include "profile_state.h"
 #include "store.h"
 
 static const char usage[] =
@@ -21,6 +21,9 @@ static const char usage[] =
     "  --seed S          k-means++ seed (default 42)\n"
     "  --model FILE      score with the profiler of this bundle (from `ulm train`) instead of fitting\n"
     "  --histories FILE  also write each customer's events as JSON Lines (the JS API's input)\n"
+    "  --state-out FILE  with --model: keep each customer's event aggregates in FILE for the next run\n"
+    "  --state FILE      with --model: update the aggregates of FILE from only the new events (any\n"
+    "                    mismatch: computed in full, said in the summary; docs/profile.md)\n"
     "  --json            JSON Lines rows and a JSON summary on stdout\n";
 
 /* Summary accumulators of one group. */
@@ -75,7 +78,8 @@ static ulm_status load_model(const char *path, ulm_model **m, ulm_diag *d) {
 
 int ulm_cmd_segment(int argc, char **argv) {
     ulm_opt opts[] = {{"out", true, NULL},   {"as-of", true, NULL},     {"k", true, NULL},    {"seed", true, NULL},
-                      {"model", true, NULL}, {"histories", true, NULL}, {"json", false, NULL}};
+                      {"model", true, NULL}, {"histories", true, NULL}, {"json", false, NULL},
+                      {"state", true, NULL}, {"state-out", true, NULL}};
     size_t no = sizeof opts / sizeof opts[0];
     ulm_args a;
     int rc = ulm_args_parse(&a, argc, argv, opts, no, usage);
@@ -103,6 +107,13 @@ int ulm_cmd_segment(int argc, char **argv) {
         ulm_errorf("segment", "--k and --seed are for fitting; --model scores with a trained profiler");
         return ULM_EXIT_USAGE;
     }
+    const char *st_in = ulm_opt_get(opts, no, "state"), *st_out = ulm_opt_get(opts, no, "state-out");
+    if ((st_in || st_out) && !model) {
+        ulm_errorf("segment", "--state and --state-out need --model (a fitted profiler changes every run)");
+        return ULM_EXIT_USAGE;
+    }
+    ulm_profile_state_report srep;
+    memset(&srep, 0, sizeof srep);
     bool json = ulm_opt_get(opts, no, "json") != NULL;
     double t0 = ulm_now();
     ulm_events ev;
@@ -112,6 +123,7 @@ int ulm_cmd_segment(int argc, char **argv) {
     ulm_status s = ULM_OK;
     if (!ulm_store_load("segment", a.pos[0], &ev)) return ULM_EXIT_FAIL;
     ulm_model *m = NULL;
+    double tp = 0; /* seconds of the profiles with --model (with the state's read and write) */
     ulm_profiler *own = NULL;
     const ulm_profiler *p = NULL;
     ulm_profile_set set = {0};
@@ -129,7 +141,11 @@ int ulm_cmd_segment(int argc, char **argv) {
                 s = d.status = ULM_ERR_RANGE;
             }
         }
-        if (s == ULM_OK) s = ulm_profile_run(&ev, p, aso ? pp.as_of : info.as_of, &set, &d);
+        tp = ulm_now();
+        if (s == ULM_OK && (st_in || st_out))
+            s = ulm_profile_run_state(&ev, p, aso ? pp.as_of : info.as_of, st_in, st_out, &set, &srep, &d);
+        else if (s == ULM_OK) s = ulm_profile_run(&ev, p, aso ? pp.as_of : info.as_of, &set, &d);
+        tp = ulm_now() - tp;
     } else {
         s = ulm_profile_train(&ev, &pp, &own, &set, &rep, &d);
         p = own;
@@ -200,6 +216,13 @@ int ulm_cmd_segment(int argc, char **argv) {
                       info.rfm_cuts[0][0], info.rfm_cuts[0][1], info.rfm_cuts[0][2], info.rfm_cuts[0][3],
                       info.rfm_cuts[1][0], info.rfm_cuts[1][1], info.rfm_cuts[1][2], info.rfm_cuts[1][3],
                       info.rfm_cuts[2][0], info.rfm_cuts[2][1], info.rfm_cuts[2][2], info.rfm_cuts[2][3]);
+        if (srep.mode) {
+            ulm_sb_printf(&o, ",\"state\":{\"mode\":\"%s\",\"reason\":", srep.mode);
+            ulm_sb_json_str(&o, srep.reason, strlen(srep.reason));
+            ulm_sb_printf(&o, ",\"kept\":%zu,\"appended\":%zu,\"recomputed\":%zu,\"added\":%zu,\"items_changed\":%zu,\"words_new\":%zu,\"bytes\":%zu}",
+                          srep.kept, srep.appended, srep.recomputed, srep.added, srep.items_changed, srep.words_new,
+                          srep.state_bytes);
+        }
         ulm_sb_printf(&o, ",\"rfm\":[");
     } else {
         ulm_sb_printf(&o, "%zu customers, %.0f with purchases before %s; k-means k = %u\n", set.n, all.size, when, info.k);
@@ -207,6 +230,9 @@ int ulm_cmd_segment(int argc, char **argv) {
             ulm_sb_printf(&o, "CLV: BG/NBD r %.4g alpha %.4g a %.4g b %.4g; Gamma-Gamma %s; horizon %g x %g days\n",
                           info.clv.bg.r, info.clv.bg.alpha, info.clv.bg.a, info.clv.bg.b, info.has_gg ? "fitted" : "not fitted",
                           info.horizon, info.unit_days);
+        if (srep.mode)
+            ulm_sb_printf(&o, "profiles %s%s%s: %zu kept, %zu appended, %zu recomputed, %zu new\n", srep.mode,
+                          srep.reason[0] ? ": " : "", srep.reason, srep.kept, srep.appended, srep.recomputed, srep.added);
         ulm_sb_printf(&o, "\n  %-20s %7s %10s  %10s\n", "RFM segment", "size", "revenue", "mean CLV");
     }
     for (int r = 0; r < ULM_RFM_COUNT; r++) {
@@ -228,7 +254,8 @@ int ulm_cmd_segment(int argc, char **argv) {
         const char *nm = ulm_stage_name(s3);
         print_group(&o, json, &first, "", -1, nm, strlen(nm), &st[s3], all.revenue);
     }
-    if (json) ulm_sb_printf(&o, "],\"seconds\":%.3f}\n", ulm_now() - t0);
+    if (json && model) ulm_sb_printf(&o, "],\"profile_seconds\":%.3f,\"seconds\":%.3f}\n", tp, ulm_now() - t0);
+    else if (json) ulm_sb_printf(&o, "],\"seconds\":%.3f}\n", ulm_now() - t0);
     else ulm_sb_printf(&o, "\nwrote %zu rows to %s in %.2f s\n", set.n, out, ulm_now() - t0);
     if (o.s) fputs(o.s, stdout);
     ulm_sb_free(&o);

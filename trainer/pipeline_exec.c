@@ -121,3 +121,19 @@ bool pipe_json_join(const pipe_ctx *x, const char *file, const char *other) {
     free(a), free(b);
     return ok;
 }
+
+/* Copies the object key of the run's JSON file into the last recorded step (e.g. the profile step's
+ * "state": incremental or full, and why). */
+void pipe_step_attach(pipe_ctx *x, const char *file, const char *key) {
+    char p[4096], *text = NULL;
+    size_t len = 0;
+    ulm_diag d;
+    if (ulm_file_read(pipe_path(x, file, p), false, &text, &len, &d) != ULM_OK) return;
+    cJSON *o = cJSON_ParseWithLength(text, len);
+    cJSON *it = o ? cJSON_DetachItemFromObjectCaseSensitive(o, key) : NULL;
+    cJSON *last = cJSON_GetArrayItem(x->steps, cJSON_GetArraySize(x->steps) - 1);
+    if (it && last) cJSON_AddItemToObject(last, key, it);
+    else cJSON_Delete(it);
+    cJSON_Delete(o);
+    free(text);
+}

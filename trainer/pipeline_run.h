@@ -75,6 +75,8 @@ void pipe_inline_status(pipe_ctx *x, const char *name, const char *status, doubl
 void pipe_inline(pipe_ctx *x, const char *name, double t0, const char *msg);
 /* A number from the run's JSON file (a step's --json output; of an array, its first object), NAN when absent. */
 double pipe_json_num(const pipe_ctx *x, const char *file, const char *key);
+/* Copies the object key of the run's JSON file into the last recorded step of the manifest. */
+void pipe_step_attach(pipe_ctx *x, const char *file, const char *key);
 /* Rewrites the run's JSON file as the array [file's object, other's object]. */
 bool pipe_json_join(const pipe_ctx *x, const char *file, const char *other);
 /* A number from the live manifest's object obj, NAN when absent. */
