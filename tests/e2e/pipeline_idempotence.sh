@@ -17,7 +17,7 @@ check_current "$R"
 # Same inputs twice: nothing changes.
 tree_sum "$R" >"$t/before"
 "$ULM" pipeline --config "$t/ulm.json" --json >"$t/2.json" 2>"$t/2.log" || fail "second run failed"
-[ "$(field "$t/2.json" 'o["status"]')" = up-to-date ] || fail "second run on the same inputs was not up to date"
+[ "$(field "$t/2.json" 'o["status"]')" = up-to-date ] || { cat "$t/2.json" "$t/2.log"; fail "second run on the same inputs was not up to date"; }
 touch "$t/inbox/part1.csv"
 "$ULM" pipeline --config "$t/ulm.json" >/dev/null 2>&1 || fail "third run failed"
 tree_sum "$R" >"$t/after"
