@@ -66,6 +66,17 @@ struct ulm_churn {
 
 /* Builds the scoring layout of a tree model when possible (allocates; NOMEM only on allocation failure). */
 ulm_status ulm__churn_prepare(ulm_churn *m);
+/* Builds the complete-tree arrays from the node table and the bin tables (ext_pair, bin_off, bin_thr) already
+ * set, when the depth allows (else drops the tables: node walk only). NOMEM only on allocation failure. */
+ulm_status ulm__churn_fill_fast(ulm_churn *m);
+/* The packed form of split node n over the bin tables: extended feature j << 16 | threshold bin k (0 for a
+ * category pair). Needs the tables (fast_depth != 0). */
+uint32_t ulm__churn_pack_split(const ulm_churn *m, const ulm__tnode *n);
+/* Packed (CHRN layout 1) word flags: a leaf is exactly ULM__PK_LEAF; a split is ULM__PK_DLEFT? | j << 16 | k. */
+#define ULM__PK_LEAF 0x80000000u
+#define ULM__PK_DLEFT 0x40000000u
+/* Writes m in the CHRN layout: packed (1) when asked and the model has its bin tables, else the node table (0). */
+ulm_status ulm__churn_encode_layout(const ulm_churn *m, bool packed, uint8_t **buf, size_t *len);
 /* Allocates an empty model of a family over n_features features (arrays for kinds zeroed). */
 ulm_churn *ulm__churn_new(const ulm_allocator *a, uint32_t family, uint32_t n_features);
 /* Allocates the gbdt arrays (roots n_trees+1, nodes, cover, cat bits), zeroed. */

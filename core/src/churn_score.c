@@ -212,6 +212,28 @@ static ulm_status build_bins(ulm_churn *m, bool *fits) {
     return ULM_OK;
 }
 
+uint32_t ulm__churn_pack_split(const ulm_churn *m, const ulm__tnode *n) {
+    uint32_t f = n->feat & ULM__TN_FEAT;
+    if (n->feat & ULM__TN_CAT) return ext_index(m, f, split_category(m, n)) << 16; /* bin 0 */
+    const float *t = m->bin_thr + m->bin_off[f];
+    return f << 16 | (bin_of(t, m->bin_off[f + 1] - m->bin_off[f], n->u.thr) - 1); /* thr is t[k] */
+}
+
+ulm_status ulm__churn_fill_fast(ulm_churn *m) {
+    if (m->max_depth > 8 || m->n_features > 1024 || m->n_ext > 2048) {
+        drop_fast(m);
+        return ULM_OK;
+    }
+    uint32_t D = m->max_depth ? m->max_depth : 1, ni = (1u << D) - 1;
+    m->fast_nodes = ulm__alloc(m->alloc, (size_t)m->n_trees * ni * sizeof *m->fast_nodes);
+    m->fast_leaves = ulm__alloc(m->alloc, (size_t)m->n_trees * (ni + 1) * sizeof *m->fast_leaves);
+    if (!m->fast_nodes || !m->fast_leaves) return ULM_ERR_NOMEM; /* freed with the model */
+    for (uint32_t t = 0; t < m->n_trees; t++)
+        fill_fast(m, m->fast_nodes + (size_t)t * ni, m->fast_leaves + (size_t)t * (ni + 1), D, 0, 0, m->roots[t], 0);
+    m->fast_depth = D;
+    return ULM_OK;
+}
+
 ulm_status ulm__churn_prepare(ulm_churn *m) {
     drop_fast(m);
     if (m->family != ULM_CHURN_GBDT || m->n_trees == 0 || m->max_depth > 8 || m->n_features > 1024) return ULM_OK;
@@ -243,14 +265,7 @@ ulm_status ulm__churn_prepare(ulm_churn *m) {
         drop_fast(m);
         return st;
     }
-    uint32_t D = m->max_depth ? m->max_depth : 1, ni = (1u << D) - 1;
-    m->fast_nodes = ulm__alloc(m->alloc, (size_t)m->n_trees * ni * sizeof *m->fast_nodes);
-    m->fast_leaves = ulm__alloc(m->alloc, (size_t)m->n_trees * (ni + 1) * sizeof *m->fast_leaves);
-    if (!m->fast_nodes || !m->fast_leaves) return ULM_ERR_NOMEM; /* freed with the model */
-    for (uint32_t t = 0; t < m->n_trees; t++)
-        fill_fast(m, m->fast_nodes + (size_t)t * ni, m->fast_leaves + (size_t)t * (ni + 1), D, 0, 0, m->roots[t], 0);
-    m->fast_depth = D;
-    return ULM_OK;
+    return ulm__churn_fill_fast(m);
 }
 
 /* Writes the bins of row x (one per extended feature) into xb; false when the row holds a NaN or an
