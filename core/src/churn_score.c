@@ -301,12 +301,13 @@ static bool bin_row(const ulm_churn *m, const float *x, uint32_t *xb) {
         const float *lv = m->fast_leaves;                                                                        \
         float s = m->base;                                                                                       \
         uint32_t t = 0;                                                                                          \
-        /* eight trees at a time: eight independent chains of loads keep the CPU busy while each waits */      \
-        for (; t + 8 <= m->n_trees; t += 8, nd += 8 * ni, lv += 8 * (ni + 1)) {                                  \
-            size_t i[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                              \
+        /* sixteen trees at a time: independent chains of loads keep the CPU busy while each waits (16 measured \
+         * about 8% faster than 8 on the MLC model; the leaves are still added in tree order) */                \
+        for (; t + 16 <= m->n_trees; t += 16, nd += 16 * ni, lv += 16 * (ni + 1)) {                             \
+            size_t i[16] = {0};                                                                                  \
             for (uint32_t d = 0; d < D; d++)                                                                     \
-                for (uint32_t k = 0; k < 8; k++) i[k] = ULM__STEP(i[k], nd[k * ni + i[k]], xb);              \
-            for (uint32_t k = 0; k < 8; k++) s += lv[k * (ni + 1) + i[k] - ni];                            \
+                for (uint32_t k = 0; k < 16; k++) i[k] = ULM__STEP(i[k], nd[k * ni + i[k]], xb);             \
+            for (uint32_t k = 0; k < 16; k++) s += lv[k * (ni + 1) + i[k] - ni];                           \
         }                                                                                                        \
         for (; t < m->n_trees; t++, nd += ni, lv += ni + 1) {                                                    \
             size_t i = 0;                                                                                        \
