@@ -57,6 +57,12 @@ struct ulm_churn {
     uint32_t *ext_pair;   /* per pair: feature << 16 | category code (n_ext - n_features entries) */
     uint32_t *bin_off;    /* n_ext + 1: feature j's sorted distinct thresholds are bin_thr[bin_off[j]..bin_off[j+1]) */
     float *bin_thr;
+    /* the binning plan of a row: the numeric features some split uses, grouped by the number of steps of their
+     * search (class L: 2^(L-1) <= thresholds < 2^L; plan entries [bin_class[L-1], bin_class[L])); each has its
+     * thresholds padded with +inf to 2^L - 1 at bin_pad[plan_off[e]..], so the search is L branch-free steps */
+    uint32_t bin_class[17];
+    uint32_t *plan_feat, *plan_off;
+    float *bin_pad;
     /* calibration of the margin */
     uint32_t calib;
     float platt_a, platt_b; /* p = 1 / (1 + exp(-(a * margin + b))) */

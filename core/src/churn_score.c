@@ -66,6 +66,9 @@ void ulm_churn_free(ulm_churn *m) {
     ulm__free(a, m->ext_pair, 0);
     ulm__free(a, m->bin_off, 0);
     ulm__free(a, m->bin_thr, 0);
+    ulm__free(a, m->plan_feat, 0);
+    ulm__free(a, m->plan_off, 0);
+    ulm__free(a, m->bin_pad, 0);
     ulm__free(a, m->iso_x, 0);
     ulm__free(a, m->iso_y, 0);
     ulm__free(a, m, sizeof *m);
@@ -170,6 +173,11 @@ static void drop_fast(ulm_churn *m) {
     ulm__free(m->alloc, m->ext_pair, 0);
     ulm__free(m->alloc, m->bin_off, 0);
     ulm__free(m->alloc, m->bin_thr, 0);
+    ulm__free(m->alloc, m->plan_feat, 0);
+    ulm__free(m->alloc, m->plan_off, 0);
+    ulm__free(m->alloc, m->bin_pad, 0);
+    m->plan_feat = m->plan_off = NULL;
+    m->bin_pad = NULL;
     m->fast_nodes = NULL;
     m->fast_leaves = NULL;
     m->ext_pair = NULL;
@@ -224,6 +232,28 @@ ulm_status ulm__churn_fill_fast(ulm_churn *m) {
         drop_fast(m);
         return ULM_OK;
     }
+    /* the binning plan: used numeric features by class, thresholds padded to 2^L - 1 */
+    uint32_t nf = m->n_features, n_pad = 0, e = 0;
+    memset(m->bin_class, 0, sizeof m->bin_class);
+    for (uint32_t f = 0; f < nf; f++) {
+        uint32_t n = m->bin_off[f + 1] - m->bin_off[f], L = 0;
+        while ((1u << L) <= n) L++; /* n <= 65534: L <= 16 */
+        if (n) m->bin_class[L]++, n_pad += (1u << L) - 1;
+    }
+    for (uint32_t L = 1; L <= 16; L++) m->bin_class[L] += m->bin_class[L - 1];
+    m->plan_feat = ulm__alloc(m->alloc, ((size_t)m->bin_class[16] + 1) * sizeof *m->plan_feat);
+    m->plan_off = ulm__alloc(m->alloc, ((size_t)m->bin_class[16] + 1) * sizeof *m->plan_off);
+    m->bin_pad = ulm__alloc(m->alloc, ((size_t)n_pad + 1) * sizeof *m->bin_pad);
+    if (!m->plan_feat || !m->plan_off || !m->bin_pad) return ULM_ERR_NOMEM; /* freed with the model */
+    for (uint32_t L = 1, pad = 0; L <= 16; L++)
+        for (uint32_t f = 0; f < nf; f++) {
+            uint32_t n = m->bin_off[f + 1] - m->bin_off[f];
+            if (!n || n >= (1u << L) || n < (1u << (L - 1))) continue;
+            m->plan_feat[e] = f;
+            m->plan_off[e++] = pad;
+            for (uint32_t k = 0; k < (1u << L) - 1; k++) m->bin_pad[pad + k] = k < n ? m->bin_thr[m->bin_off[f] + k] : INFINITY;
+            pad += (1u << L) - 1;
+        }
     uint32_t D = m->max_depth ? m->max_depth : 1, ni = (1u << D) - 1;
     m->fast_nodes = ulm__alloc(m->alloc, (size_t)m->n_trees * ni * sizeof *m->fast_nodes);
     m->fast_leaves = ulm__alloc(m->alloc, (size_t)m->n_trees * (ni + 1) * sizeof *m->fast_leaves);
@@ -268,15 +298,31 @@ ulm_status ulm__churn_prepare(ulm_churn *m) {
     return ulm__churn_fill_fast(m);
 }
 
-/* Writes the bins of row x (one per extended feature) into xb; false when the row holds a NaN or an
- * infinity (those take the node walk, which knows each node's default direction). Out-of-range
- * category codes count as missing. */
+/* Writes the bins of row x (one per extended feature) into xb; false when a feature some split uses holds
+ * a NaN or an infinity (those rows take the node walk, which knows each node's default direction; a value
+ * no split reads cannot change the sum). Out-of-range category codes count as missing. */
 static bool bin_row(const ulm_churn *m, const float *x, uint32_t *xb) {
     uint32_t nf = m->n_features;
     float bad = 0.0f;
-    for (uint32_t f = 0; f < nf; f++) {
-        bad += x[f] * 0.0f; /* NaN (or inf) poisons the sum */
-        xb[f] = bin_of(m->bin_thr + m->bin_off[f], m->bin_off[f + 1] - m->bin_off[f], x[f]) << 16;
+    if (m->bin_class[16] < nf) memset(xb, 0, nf * sizeof *xb); /* features no split uses read as bin 0 */
+    /* used features class by class: every search of a class takes the same L steps over thresholds padded
+     * with +inf (never <= a finite value), so the loop branches are predictable and the steps branch-free */
+    for (uint32_t e = 0; e < m->bin_class[1]; e++) { /* one threshold (one-hot columns, flags) */
+        uint32_t f = m->plan_feat[e];
+        float v = x[f];
+        bad += v * 0.0f; /* NaN (or inf) poisons the sum */
+        xb[f] = (uint32_t)(m->bin_pad[m->plan_off[e]] <= v) << 16;
+    }
+    for (uint32_t L = 2; L <= 16; L++) {
+        uint32_t e = m->bin_class[L - 1], end = m->bin_class[L];
+        for (; e < end; e++) {
+            uint32_t f = m->plan_feat[e], b = 0;
+            const float *t = m->bin_pad + m->plan_off[e];
+            float v = x[f];
+            bad += v * 0.0f;
+            for (uint32_t h = 1u << (L - 1); h; h >>= 1) b += (uint32_t)(t[b + h - 1] <= v) * h;
+            xb[f] = b << 16;
+        }
     }
     for (uint32_t k = 0; k < m->n_ext - nf; k++) {
         uint32_t f = m->ext_pair[k] >> 16, c = m->ext_pair[k] & 0xFFFF;
