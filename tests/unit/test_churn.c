@@ -362,17 +362,28 @@ static float walk_margin(const ulm_churn *m, const float *x) {
     return s;
 }
 
-ULM_TEST(churn_scoring_layout_matches_node_walk) {
-    /* one-category splits, missing values, out-of-range codes: single rows and batches agree with the walk */
-    synth s = make_synth(2500, 17);
-    ulm_churn_data d = as_data(&s);
+/* 60 depth-6 rounds over 2,500 synthetic rows: the scoring layout with category pairs. */
+static ulm_churn *layout_model(synth *s) {
+    *s = make_synth(2500, 17);
+    ulm_churn_data d = as_data(s);
     ulm_gbdt_params p = ulm_gbdt_params_init();
     p.n_rounds = 60;
-    ulm_churn *m;
-    ASSERT_STATUS(ulm_gbdt_fit(&d, NULL, &p, &m, NULL, NULL), ULM_OK);
-    ASSERT_TRUE(m->fast_depth == 6 && m->n_ext > m->n_features); /* the layout is in use, with category pairs */
-    for (uint32_t r = 0; r < 2500; r += 50) s.x[(size_t)r * 4 + 3] = 7; /* an unknown category code */
-    for (uint32_t r = 0; r < 2500; r += 70) s.x[(size_t)r * 4 + 3] = NAN;
+    ulm_churn *m = NULL;
+    return ulm_gbdt_fit(&d, NULL, &p, &m, NULL, NULL) == ULM_OK ? m : NULL;
+}
+
+/* Unknown category codes and missing values in some rows (after fitting). */
+static void damage_rows(synth *s) {
+    for (uint32_t r = 0; r < 2500; r += 50) s->x[(size_t)r * 4 + 3] = 7;
+    for (uint32_t r = 0; r < 2500; r += 70) s->x[(size_t)r * 4 + 3] = NAN;
+}
+
+ULM_TEST(churn_scoring_layout_matches_node_walk) {
+    /* one-category splits, missing values, out-of-range codes: single rows and batches agree with the walk */
+    synth s;
+    ulm_churn *m = layout_model(&s);
+    ASSERT_TRUE(m && m->fast_depth == 6 && m->n_ext > m->n_features); /* the layout is in use, with category pairs */
+    damage_rows(&s);
     float *batch = malloc(2500 * sizeof *batch);
     ulm_churn_margin(m, s.x, 2500, batch);
     float *pb = malloc(2500 * sizeof *pb);
@@ -421,13 +432,9 @@ ULM_TEST(churn_packed_layout_matches_node_table) {
     /* one-category splits, missing values, unknown codes: the packed form (layout 1) and the node table
      * (layout 0) decode to models that score and explain bit for bit like the fitted one; the packed form is
      * smaller; damaged feature indices, bins, threshold order and tree shapes are refused by name */
-    synth s = make_synth(2500, 17);
-    ulm_churn_data d = as_data(&s);
-    ulm_gbdt_params p = ulm_gbdt_params_init();
-    p.n_rounds = 60;
-    ulm_churn *m, *mp, *mn;
-    ASSERT_STATUS(ulm_gbdt_fit(&d, NULL, &p, &m, NULL, NULL), ULM_OK);
-    ASSERT_TRUE(m->fast_depth == 6 && m->n_ext > m->n_features);
+    synth s;
+    ulm_churn *m = layout_model(&s), *mp, *mn;
+    ASSERT_TRUE(m && m->fast_depth == 6 && m->n_ext > m->n_features);
     uint8_t *bp, *bn;
     size_t lp, ln;
     ASSERT_STATUS(ulm__churn_encode_layout(m, true, &bp, &lp), ULM_OK);
@@ -437,8 +444,7 @@ ULM_TEST(churn_packed_layout_matches_node_table) {
     ASSERT_STATUS(ulm_churn_decode(bp, lp, NULL, &mp, &dg), ULM_OK);
     ASSERT_STATUS(ulm_churn_decode(bn, ln, NULL, &mn, &dg), ULM_OK);
     ASSERT_TRUE(mp->fast_depth == 6 && mp->max_depth == m->max_depth && mp->n_ext == m->n_ext);
-    for (uint32_t r = 0; r < 2500; r += 50) s.x[(size_t)r * 4 + 3] = 7; /* an unknown category code */
-    for (uint32_t r = 0; r < 2500; r += 70) s.x[(size_t)r * 4 + 3] = NAN;
+    damage_rows(&s);
     float *scratch = malloc((ulm_churn_explain_scratch(m) + 16) * sizeof *scratch);
     for (uint32_t r = 0; r < 2500; r++) {
         const float *x = s.x + (size_t)r * 4;
