@@ -63,12 +63,19 @@ struct ulm_churn {
     uint32_t bin_class[17];
     uint32_t *plan_feat, *plan_off;
     float *bin_pad;
+    /* the single-row form of the packed nodes (when 1 + thresholds + pairs <= ULM__CMP_MAX): node = index g of
+     * one comparison of the row, cmp[0] = 0 (padding: left), cmp[1 + t] = thr[t] <= x (t over all features'
+     * thresholds), cmp[1 + n_thr + p] = x[f] != c for pair p; a step is i = 2i + 1 + cmp[node] */
+    uint16_t *fast16; /* n_trees * (2^fast_depth - 1), NULL when not built */
+    uint32_t n_cmp;
     /* calibration of the margin */
     uint32_t calib;
     float platt_a, platt_b; /* p = 1 / (1 + exp(-(a * margin + b))) */
     uint32_t n_iso;
     float *iso_x, *iso_y;   /* isotonic: ascending margins -> probabilities, linear in between */
 };
+
+#define ULM__CMP_MAX 8192 /* comparisons of a row kept on the stack */
 
 /* Builds the scoring layout of a tree model when possible (allocates; NOMEM only on allocation failure). */
 ulm_status ulm__churn_prepare(ulm_churn *m);

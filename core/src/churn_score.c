@@ -69,6 +69,7 @@ void ulm_churn_free(ulm_churn *m) {
     ulm__free(a, m->plan_feat, 0);
     ulm__free(a, m->plan_off, 0);
     ulm__free(a, m->bin_pad, 0);
+    ulm__free(a, m->fast16, 0);
     ulm__free(a, m->iso_x, 0);
     ulm__free(a, m->iso_y, 0);
     ulm__free(a, m, sizeof *m);
@@ -176,8 +177,11 @@ static void drop_fast(ulm_churn *m) {
     ulm__free(m->alloc, m->plan_feat, 0);
     ulm__free(m->alloc, m->plan_off, 0);
     ulm__free(m->alloc, m->bin_pad, 0);
+    ulm__free(m->alloc, m->fast16, 0);
     m->plan_feat = m->plan_off = NULL;
     m->bin_pad = NULL;
+    m->fast16 = NULL;
+    m->n_cmp = 0;
     m->fast_nodes = NULL;
     m->fast_leaves = NULL;
     m->ext_pair = NULL;
@@ -261,6 +265,15 @@ ulm_status ulm__churn_fill_fast(ulm_churn *m) {
     for (uint32_t t = 0; t < m->n_trees; t++)
         fill_fast(m, m->fast_nodes + (size_t)t * ni, m->fast_leaves + (size_t)t * (ni + 1), D, 0, 0, m->roots[t], 0);
     m->fast_depth = D;
+    uint32_t n_thr = m->bin_off[nf], n_cmp = 1 + n_thr + (m->n_ext - nf);
+    if (n_cmp > ULM__CMP_MAX) return ULM_OK;
+    m->fast16 = ulm__alloc(m->alloc, (size_t)m->n_trees * ni * sizeof *m->fast16);
+    if (!m->fast16) return ULM_ERR_NOMEM;
+    for (size_t i = 0; i < (size_t)m->n_trees * ni; i++) {
+        uint32_t w = m->fast_nodes[i], j = w & 0xFFFF, k = w >> 16;
+        m->fast16[i] = (uint16_t)(k == 0xFFFF ? 0 : j < nf ? 1 + m->bin_off[j] + k : 1 + n_thr + (j - nf));
+    }
+    m->n_cmp = n_cmp;
     return ULM_OK;
 }
 
@@ -430,13 +443,81 @@ static float walk_sum(const ulm_churn *m, const float *x) {
     return s;
 }
 
+/* Writes the row's comparisons (see fast16) into c; false as bin_row. The thresholds of a feature are
+ * compared in one loop the compiler vectorises; features no split uses are skipped. */
+static bool cmp_row(const ulm_churn *m, const float *x, uint8_t *c) {
+    uint32_t nf = m->n_features, n_thr = m->bin_off[nf];
+    float bad = 0.0f;
+    c[0] = 0;
+    for (uint32_t e = 0; e < m->bin_class[16]; e++) {
+        uint32_t f = m->plan_feat[e], a = m->bin_off[f], b = m->bin_off[f + 1];
+        float v = x[f];
+        const float *t = m->bin_thr;
+        bad += v * 0.0f; /* NaN (or inf) poisons the sum */
+        for (uint32_t k = a; k < b; k++) c[1 + k] = (uint8_t)(t[k] <= v);
+    }
+    for (uint32_t k = 0; k < m->n_ext - nf; k++) {
+        uint32_t f = m->ext_pair[k] >> 16, code = m->ext_pair[k] & 0xFFFF;
+        float v = x[f];
+        if (!(v >= 0.0f && v < (float)m->n_cats[f])) return false;
+        c[1 + n_thr + k] = (uint32_t)v != code;
+    }
+    return bad == 0.0f;
+}
+
+/* Margin of one row over fast16 and its comparisons: ULM__WAYS trees at a time, leaves added in tree order. */
+#define ULM__DESCEND16(D)                                                                                        \
+    static float cmp_sum##D(const ulm_churn *m, const uint8_t *c) {                                            \
+        const size_t ni = ((size_t)1 << D) - 1;                                                                  \
+        const uint16_t *nd = m->fast16;                                                                          \
+        const float *lv = m->fast_leaves;                                                                        \
+        float s = m->base;                                                                                       \
+        uint32_t t = 0;                                                                                          \
+        for (; t + ULM__WAYS <= m->n_trees; t += ULM__WAYS, nd += ULM__WAYS * ni, lv += ULM__WAYS * (ni + 1)) {  \
+            size_t i[ULM__WAYS] = {0};                                                                           \
+            for (uint32_t d = 0; d < D; d++)                                                                     \
+                for (uint32_t k = 0; k < ULM__WAYS; k++) i[k] = 2 * i[k] + 1 + c[nd[k * ni + i[k]]];          \
+            for (uint32_t k = 0; k < ULM__WAYS; k++) s += lv[k * (ni + 1) + i[k] - ni];                    \
+        }                                                                                                        \
+        for (; t < m->n_trees; t++, nd += ni, lv += ni + 1) {                                                    \
+            size_t i = 0;                                                                                        \
+            for (uint32_t d = 0; d < D; d++) i = 2 * i + 1 + c[nd[i]];                                            \
+            s += lv[i - ni];                                                                                     \
+        }                                                                                                        \
+        return s;                                                                                                \
+    }
+ULM__DESCEND16(1)
+ULM__DESCEND16(2)
+ULM__DESCEND16(3)
+ULM__DESCEND16(4)
+ULM__DESCEND16(5)
+ULM__DESCEND16(6)
+ULM__DESCEND16(7)
+ULM__DESCEND16(8)
+
+static float cmp_sum(const ulm_churn *m, const uint8_t *c) {
+    switch (m->fast_depth) {
+    case 1: return cmp_sum1(m, c);
+    case 2: return cmp_sum2(m, c);
+    case 3: return cmp_sum3(m, c);
+    case 4: return cmp_sum4(m, c);
+    case 5: return cmp_sum5(m, c);
+    case 6: return cmp_sum6(m, c);
+    case 7: return cmp_sum7(m, c);
+    default: return cmp_sum8(m, c);
+    }
+}
+
 float ulm__churn_margin1(const ulm_churn *m, const float *x) {
     if (m->family == ULM_CHURN_LOGREG) {
         float s = m->bias;
         for (uint32_t f = 0; f < m->n_features; f++) s += linear_term(m, f, x[f]);
         return s;
     }
-    if (m->fast_depth) {
+    if (m->fast16) {
+        uint8_t c[ULM__CMP_MAX];
+        if (cmp_row(m, x, c)) return cmp_sum(m, c);
+    } else if (m->fast_depth) {
         uint32_t xb[2048];
         if (bin_row(m, x, xb)) return fast_sum(m, xb);
     }

@@ -383,6 +383,7 @@ ULM_TEST(churn_scoring_layout_matches_node_walk) {
     synth s;
     ulm_churn *m = layout_model(&s);
     ASSERT_TRUE(m && m->fast_depth == 6 && m->n_ext > m->n_features); /* the layout is in use, with category pairs */
+    ASSERT_TRUE(m->fast16 != NULL && m->n_cmp == 1 + m->bin_off[4] + (m->n_ext - 4)); /* and the one-row form */
     damage_rows(&s);
     float *batch = malloc(2500 * sizeof *batch);
     ulm_churn_margin(m, s.x, 2500, batch);
@@ -396,6 +397,12 @@ ULM_TEST(churn_scoring_layout_matches_node_walk) {
         ASSERT_TRUE(memcmp(&one, &want, sizeof one) == 0);
         ASSERT_TRUE(memcmp(&batch[r], &want, sizeof one) == 0);
         ASSERT_TRUE(memcmp(&p1, &pb[r], sizeof p1) == 0);
+        /* single rows also through the binned form (what models with more than ULM__CMP_MAX comparisons use) */
+        uint16_t *keep = m->fast16;
+        m->fast16 = NULL;
+        ulm_churn_margin(m, s.x + (size_t)r * 4, 1, &one);
+        m->fast16 = keep;
+        ASSERT_TRUE(memcmp(&one, &want, sizeof one) == 0);
     }
     /* the packed nodes' bins reproduce every numeric split: x < thr exactly when bin <= k */
     for (uint32_t i = 0; i < m->n_nodes; i++) {
