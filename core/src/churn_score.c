@@ -356,31 +356,39 @@ static bool bin_row(const ulm_churn *m, const float *x, uint32_t *xb) {
  * xb[j] > n exactly when bin > k (the feature bits below cannot tip an equal bin over). */
 #define ULM__STEP(i, n, xb) (2 * (i) + 1 + (size_t)((xb)[(n)&0xFFFFu] > (n)))
 
-/* Branch-free descent of complete trees of depth D over binned rows (children of i at 2i + 1 and 2i + 2,
- * leaves from 2^D - 1 at lv[i - (2^D - 1)]). Leaf values are added to each row's sum in tree order, starting from the base margin:
- * the same float additions as the node walk. */
-#define ULM__DESCEND(D)                                                                                          \
-    static float fast_sum##D(const ulm_churn *m, const uint32_t *xb) {                                         \
+/* A step over comparison bytes (the one-row form, fast16): c[n] is 1 when the row goes right at node n. */
+#define ULM__CSTEP(i, n, c) (2 * (i) + 1 + (size_t)(c)[n])
+
+/* The one-row descent name<D>(m, row) over node array m->NODES of type NT, rows of type RT, with step STEP:
+ * ULM__WAYS trees at a time (independent chains of loads keep the CPU busy while each waits; 16 measured
+ * about 8% faster than 8 on the MLC model), the leaves added to the base margin in tree order. */
+#define ULM__ONE_ROW(name, D, NT, RT, NODES, STEP)                                                               \
+    static float name##D(const ulm_churn *m, const RT *xb) {                                                   \
         const size_t ni = ((size_t)1 << D) - 1;                                                                  \
-        const uint32_t *nd = m->fast_nodes;                                                                      \
+        const NT *nd = m->NODES;                                                                                 \
         const float *lv = m->fast_leaves;                                                                        \
         float s = m->base;                                                                                       \
         uint32_t t = 0;                                                                                          \
-        /* sixteen trees at a time: independent chains of loads keep the CPU busy while each waits (16 measured \
-         * about 8% faster than 8 on the MLC model; the leaves are still added in tree order) */                \
         for (; t + ULM__WAYS <= m->n_trees; t += ULM__WAYS, nd += ULM__WAYS * ni, lv += ULM__WAYS * (ni + 1)) {  \
             size_t i[ULM__WAYS] = {0};                                                                           \
             for (uint32_t d = 0; d < D; d++)                                                                     \
-                for (uint32_t k = 0; k < ULM__WAYS; k++) i[k] = ULM__STEP(i[k], nd[k * ni + i[k]], xb);      \
+                for (uint32_t k = 0; k < ULM__WAYS; k++) i[k] = STEP(i[k], nd[k * ni + i[k]], xb);           \
             for (uint32_t k = 0; k < ULM__WAYS; k++) s += lv[k * (ni + 1) + i[k] - ni];                    \
         }                                                                                                        \
         for (; t < m->n_trees; t++, nd += ni, lv += ni + 1) {                                                    \
             size_t i = 0;                                                                                        \
-            for (uint32_t d = 0; d < D; d++) i = ULM__STEP(i, nd[i], xb);                                    \
-            s += lv[i - ni];                                                                               \
+            for (uint32_t d = 0; d < D; d++) i = STEP(i, nd[i], xb);                                             \
+            s += lv[i - ni];                                                                                     \
         }                                                                                                        \
         return s;                                                                                                \
-    }                                                                                                            \
+    }
+
+/* Branch-free descent of complete trees of depth D over binned rows (children of i at 2i + 1 and 2i + 2,
+ * leaves from 2^D - 1 at lv[i - (2^D - 1)]): one row (fast_sum) and blocks of rows (fast_block). Leaf values
+ * are added to each row's sum in tree order, starting from the base margin: the same float additions as the
+ * node walk. */
+#define ULM__DESCEND(D)                                                                                          \
+    ULM__ONE_ROW(fast_sum, D, uint32_t, uint32_t, fast_nodes, ULM__STEP)                                         \
     /* nr binned rows (stride apart), tree-major: each tree stays in L1 while 8 rows at a time go down it */    \
     static void fast_block##D(const ulm_churn *m, const uint32_t *xb, uint32_t stride, uint32_t nr, float *acc) { \
         const size_t ni = ((size_t)1 << D) - 1;                                                                  \
@@ -402,28 +410,23 @@ static bool bin_row(const ulm_churn *m, const float *x, uint32_t *xb) {
             }                                                                                                    \
         }                                                                                                        \
     }
-ULM__DESCEND(1)
-ULM__DESCEND(2)
-ULM__DESCEND(3)
-ULM__DESCEND(4)
-ULM__DESCEND(5)
-ULM__DESCEND(6)
-ULM__DESCEND(7)
-ULM__DESCEND(8)
+/* The depths of the scoring layout, and a call of fn<depth>(m, arg) for the model's depth. */
+#define ULM__FOR_DEPTHS(X) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8)
+#define ULM__BY_DEPTH(fn, m, arg)                                                                                \
+    switch ((m)->fast_depth) {                                                                                   \
+    case 1: return fn##1(m, arg);                                                                                \
+    case 2: return fn##2(m, arg);                                                                                \
+    case 3: return fn##3(m, arg);                                                                                \
+    case 4: return fn##4(m, arg);                                                                                \
+    case 5: return fn##5(m, arg);                                                                                \
+    case 6: return fn##6(m, arg);                                                                                \
+    case 7: return fn##7(m, arg);                                                                                \
+    default: return fn##8(m, arg);                                                                               \
+    }
+ULM__FOR_DEPTHS(ULM__DESCEND)
 
 /* Margin of one binned row over the scoring layout. */
-static float fast_sum(const ulm_churn *m, const uint32_t *xb) {
-    switch (m->fast_depth) {
-    case 1: return fast_sum1(m, xb);
-    case 2: return fast_sum2(m, xb);
-    case 3: return fast_sum3(m, xb);
-    case 4: return fast_sum4(m, xb);
-    case 5: return fast_sum5(m, xb);
-    case 6: return fast_sum6(m, xb);
-    case 7: return fast_sum7(m, xb);
-    default: return fast_sum8(m, xb);
-    }
-}
+static float fast_sum(const ulm_churn *m, const uint32_t *xb) { ULM__BY_DEPTH(fast_sum, m, xb) }
 
 /* Adds the trees' leaves to nr binned rows' sums. */
 static void fast_block(const ulm_churn *m, const uint32_t *xb, uint32_t stride, uint32_t nr, float *acc) {
@@ -480,48 +483,11 @@ static bool cmp_row(const ulm_churn *m, const float *x, uint8_t *c) {
     return bad == 0.0f;
 }
 
-/* Margin of one row over fast16 and its comparisons: ULM__WAYS trees at a time, leaves added in tree order. */
-#define ULM__DESCEND16(D)                                                                                        \
-    static float cmp_sum##D(const ulm_churn *m, const uint8_t *c) {                                            \
-        const size_t ni = ((size_t)1 << D) - 1;                                                                  \
-        const uint16_t *nd = m->fast16;                                                                          \
-        const float *lv = m->fast_leaves;                                                                        \
-        float s = m->base;                                                                                       \
-        uint32_t t = 0;                                                                                          \
-        for (; t + ULM__WAYS <= m->n_trees; t += ULM__WAYS, nd += ULM__WAYS * ni, lv += ULM__WAYS * (ni + 1)) {  \
-            size_t i[ULM__WAYS] = {0};                                                                           \
-            for (uint32_t d = 0; d < D; d++)                                                                     \
-                for (uint32_t k = 0; k < ULM__WAYS; k++) i[k] = 2 * i[k] + 1 + c[nd[k * ni + i[k]]];          \
-            for (uint32_t k = 0; k < ULM__WAYS; k++) s += lv[k * (ni + 1) + i[k] - ni];                    \
-        }                                                                                                        \
-        for (; t < m->n_trees; t++, nd += ni, lv += ni + 1) {                                                    \
-            size_t i = 0;                                                                                        \
-            for (uint32_t d = 0; d < D; d++) i = 2 * i + 1 + c[nd[i]];                                            \
-            s += lv[i - ni];                                                                                     \
-        }                                                                                                        \
-        return s;                                                                                                \
-    }
-ULM__DESCEND16(1)
-ULM__DESCEND16(2)
-ULM__DESCEND16(3)
-ULM__DESCEND16(4)
-ULM__DESCEND16(5)
-ULM__DESCEND16(6)
-ULM__DESCEND16(7)
-ULM__DESCEND16(8)
+#define ULM__DESCEND16(D) ULM__ONE_ROW(cmp_sum, D, uint16_t, uint8_t, fast16, ULM__CSTEP)
+ULM__FOR_DEPTHS(ULM__DESCEND16)
 
-static float cmp_sum(const ulm_churn *m, const uint8_t *c) {
-    switch (m->fast_depth) {
-    case 1: return cmp_sum1(m, c);
-    case 2: return cmp_sum2(m, c);
-    case 3: return cmp_sum3(m, c);
-    case 4: return cmp_sum4(m, c);
-    case 5: return cmp_sum5(m, c);
-    case 6: return cmp_sum6(m, c);
-    case 7: return cmp_sum7(m, c);
-    default: return cmp_sum8(m, c);
-    }
-}
+/* Margin of one row over fast16 and its comparison bytes. */
+static float cmp_sum(const ulm_churn *m, const uint8_t *c) { ULM__BY_DEPTH(cmp_sum, m, c) }
 
 float ulm__churn_margin1(const ulm_churn *m, const float *x) {
     if (m->family == ULM_CHURN_LOGREG) {
