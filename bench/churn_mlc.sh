@@ -89,6 +89,7 @@ PY
 JS=${ULM_JS_DIR:-$ROOT/build/js}
 if [ -f "$JS/ulm.mjs" ]; then
   "$ULM" import xgboost "$d/xgb.json" --into "$d/xgb.ulm" >/dev/null
+  echo "bundle of XGBoost's model imported (trees packed, CHRN layout 1): $(stat -c %s "$d/xgb.ulm") bytes; XGBoost JSON $(stat -c %s "$d/xgb.json") bytes"
   node "$ROOT/bench/churn_wasm_score.mjs" "$d/xgb.ulm" "$d/xte.f32" "$(cat "$d/nf")" "$JS" >"$d/wasm.jsonl"
   $PY - "$d/wasm.jsonl" <<'PY'
 import json, sys

@@ -57,6 +57,17 @@ struct ulm_churn {
     uint32_t *ext_pair;   /* per pair: feature << 16 | category code (n_ext - n_features entries) */
     uint32_t *bin_off;    /* n_ext + 1: feature j's sorted distinct thresholds are bin_thr[bin_off[j]..bin_off[j+1]) */
     float *bin_thr;
+    /* the binning plan of a row: the numeric features some split uses, grouped by the number of steps of their
+     * search (class L: 2^(L-1) <= thresholds < 2^L; plan entries [bin_class[L-1], bin_class[L])); each has its
+     * thresholds padded with +inf to 2^L - 1 at bin_pad[plan_off[e]..], so the search is L branch-free steps */
+    uint32_t bin_class[17];
+    uint32_t *plan_feat, *plan_off;
+    float *bin_pad;
+    /* the single-row form of the packed nodes (when 1 + thresholds + pairs <= ULM__CMP_MAX): node = index g of
+     * one comparison of the row, cmp[0] = 0 (padding: left), cmp[1 + t] = thr[t] <= x (t over all features'
+     * thresholds), cmp[1 + n_thr + p] = x[f] != c for pair p; a step is i = 2i + 1 + cmp[node] */
+    uint16_t *fast16; /* n_trees * (2^fast_depth - 1), NULL when not built */
+    uint32_t n_cmp;
     /* calibration of the margin */
     uint32_t calib;
     float platt_a, platt_b; /* p = 1 / (1 + exp(-(a * margin + b))) */
@@ -64,8 +75,21 @@ struct ulm_churn {
     float *iso_x, *iso_y;   /* isotonic: ascending margins -> probabilities, linear in between */
 };
 
+#define ULM__CMP_MAX 8192 /* comparisons of a row kept on the stack */
+
 /* Builds the scoring layout of a tree model when possible (allocates; NOMEM only on allocation failure). */
 ulm_status ulm__churn_prepare(ulm_churn *m);
+/* Builds the complete-tree arrays from the node table and the bin tables (ext_pair, bin_off, bin_thr) already
+ * set, when the depth allows (else drops the tables: node walk only). NOMEM only on allocation failure. */
+ulm_status ulm__churn_fill_fast(ulm_churn *m);
+/* The packed form of split node n over the bin tables: extended feature j << 16 | threshold bin k (0 for a
+ * category pair). Needs the tables (fast_depth != 0). */
+uint32_t ulm__churn_pack_split(const ulm_churn *m, const ulm__tnode *n);
+/* Packed (CHRN layout 1) word flags: a leaf is exactly ULM__PK_LEAF; a split is ULM__PK_DLEFT? | j << 16 | k. */
+#define ULM__PK_LEAF 0x80000000u
+#define ULM__PK_DLEFT 0x40000000u
+/* Writes m in the CHRN layout: packed (1) when asked and the model has its bin tables, else the node table (0). */
+ulm_status ulm__churn_encode_layout(const ulm_churn *m, bool packed, uint8_t **buf, size_t *len);
 /* Allocates an empty model of a family over n_features features (arrays for kinds zeroed). */
 ulm_churn *ulm__churn_new(const ulm_allocator *a, uint32_t family, uint32_t n_features);
 /* Allocates the gbdt arrays (roots n_trees+1, nodes, cover, cat bits), zeroed. */

@@ -1,6 +1,8 @@
 // Model#churnProbabilities (the batch scorer, wasm/shim_churn.c ulm_wasm_churn_predict) on a boosted-tree
 // churn model, in both wasm builds: every probability equals churn({ features }).probability and the native
-// `ulm predict churn` (float32) bit for bit, in one batch and one row at a time.
+// `ulm predict churn` (float32) bit for bit, in one batch and one row at a time. The bundle carries the trees
+// packed (CHRN layout 1, docs/churn.md): the TreeSHAP reasons decoded from it match native ones too, and the
+// plain (no SIMD) builds give the same bits as the SIMD ones.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { RUNTIMES, buildFixture, f32, jsonLines, ulm, ulmPackage } from './fixture.mjs';
 
-let api, bundle, x, nf, ids, native;
+let api, bundle, x, nf, ids, native, nativeWhy;
 
 before(async () => {
   api = await ulmPackage();
@@ -26,6 +28,8 @@ before(async () => {
   rows.forEach((r, i) => feat.forEach((_, f) => { x[i * nf + f] = r[2 + f] === '' ? NaN : Number(r[2 + f]); }));
   native = new Map(jsonLines(ulm('predict', 'churn', bundle, '--input', fx.store, '--as-of', '2011-09-01', '--json'))
     .map((r) => [r.customer, r.p_churn]));
+  nativeWhy = new Map(jsonLines(ulm('predict', 'churn', bundle, '--input', fx.store, '--as-of', '2011-09-01',
+    '--reasons', '3', '--json')).map((r) => [r.customer, r.reasons]));
 });
 
 for (const runtime of RUNTIMES) {
@@ -48,6 +52,33 @@ for (const runtime of RUNTIMES) {
       }
       assert.equal(model.churnProbabilities(new Float32Array(0)).length, 0);
       assert.throws(() => model.churnProbabilities([1, 2, 3]), (e) => e.code === 'ERR_MISUSE');
+    });
+
+    test('the plain (no SIMD) build gives the same bits, batched and row by row', async () => {
+      const plain = await api.loadModel(new Uint8Array(readFileSync(bundle)), { runtime, simd: false });
+      try {
+        assert.equal(plain.simd, false);
+        const want = model.churnProbabilities(x), got = plain.churnProbabilities(x);
+        for (let i = 0; i < ids.length; i++) {
+          assert.ok(Object.is(got[i], want[i]), `row ${i}: ${got[i]} vs ${want[i]}`);
+          assert.ok(Object.is(plain.churnProbabilities(x.subarray(i * nf, (i + 1) * nf))[0], want[i]), `row ${i} alone`);
+        }
+      } finally {
+        plain.close();
+      }
+    });
+
+    test('TreeSHAP reasons from the packed trees equal the native ones', () => {
+      for (let i = 0; i < ids.length; i++) {
+        const got = model.churn({ features: Array.from(x.subarray(i * nf, (i + 1) * nf)), reasons: 3 }).reasons;
+        const want = nativeWhy.get(ids[i]);
+        assert.equal(got.length, want.length, `customer ${ids[i]}: reason count`);
+        want.forEach((w, k) => {
+          assert.equal(got[k].text, w.text, `customer ${ids[i]}: reason ${k}`);
+          assert.equal(got[k].feature, w.feature);
+          assert.equal(got[k].effect, f32(w.effect), `customer ${ids[i]}: reason ${k} effect`);
+        });
+      }
     });
   });
 }

@@ -255,7 +255,7 @@ ULM_TEST(churn_gbdt_same_model_for_any_thread_count) {
 ULM_TEST(churn_encode_decode_and_damage) {
     synth s = make_synth(1000, 8);
     ulm_churn_data d = as_data(&s);
-    for (uint32_t fam = 0; fam < 2; fam++) {
+    for (uint32_t fam = 0; fam < 3; fam++) { /* logreg, trees packed (layout 1), trees as a node table (layout 0) */
         ulm_churn_params p = ulm_churn_params_init();
         p.family = fam ? ULM_CHURN_GBDT : ULM_CHURN_LOGREG;
         p.calib = fam ? ULM_CALIB_ISOTONIC : ULM_CALIB_PLATT;
@@ -264,7 +264,8 @@ ULM_TEST(churn_encode_decode_and_damage) {
         ASSERT_STATUS(ulm_churn_fit(&d, &p, &m, NULL, NULL), ULM_OK);
         uint8_t *buf;
         size_t len;
-        ASSERT_STATUS(ulm_churn_encode(m, &buf, &len), ULM_OK);
+        ASSERT_STATUS(ulm__churn_encode_layout(m, fam != 2, &buf, &len), ULM_OK);
+        ASSERT_EQ_INT(ulm__rd32(buf + 28), fam == 1 ? 1 : 0);
         ulm_diag dg;
         ASSERT_STATUS(ulm_churn_decode(buf, len, NULL, &m2, &dg), ULM_OK);
         for (uint32_t r = 0; r < 200; r++) {
@@ -296,7 +297,7 @@ ULM_TEST(churn_encode_decode_and_damage) {
             }
             memcpy(buf + off, save, 4);
         }
-        if (fam) {
+        if (fam == 2) {
             /* a child pointing back at the root is a cycle: rejected with a message */
             size_t node0 = 32 + 8 * 4 + 8 * m->n_iso + 12 + 4 * (m->n_trees + 1);
             ulm__wr32(buf + node0 + 8, 0);
@@ -361,17 +362,29 @@ static float walk_margin(const ulm_churn *m, const float *x) {
     return s;
 }
 
-ULM_TEST(churn_scoring_layout_matches_node_walk) {
-    /* one-category splits, missing values, out-of-range codes: single rows and batches agree with the walk */
-    synth s = make_synth(2500, 17);
-    ulm_churn_data d = as_data(&s);
+/* 60 depth-6 rounds over 2,500 synthetic rows: the scoring layout with category pairs. */
+static ulm_churn *layout_model(synth *s) {
+    *s = make_synth(2500, 17);
+    ulm_churn_data d = as_data(s);
     ulm_gbdt_params p = ulm_gbdt_params_init();
     p.n_rounds = 60;
-    ulm_churn *m;
-    ASSERT_STATUS(ulm_gbdt_fit(&d, NULL, &p, &m, NULL, NULL), ULM_OK);
-    ASSERT_TRUE(m->fast_depth == 6 && m->n_ext > m->n_features); /* the layout is in use, with category pairs */
-    for (uint32_t r = 0; r < 2500; r += 50) s.x[(size_t)r * 4 + 3] = 7; /* an unknown category code */
-    for (uint32_t r = 0; r < 2500; r += 70) s.x[(size_t)r * 4 + 3] = NAN;
+    ulm_churn *m = NULL;
+    return ulm_gbdt_fit(&d, NULL, &p, &m, NULL, NULL) == ULM_OK ? m : NULL;
+}
+
+/* Unknown category codes and missing values in some rows (after fitting). */
+static void damage_rows(synth *s) {
+    for (uint32_t r = 0; r < 2500; r += 50) s->x[(size_t)r * 4 + 3] = 7;
+    for (uint32_t r = 0; r < 2500; r += 70) s->x[(size_t)r * 4 + 3] = NAN;
+}
+
+ULM_TEST(churn_scoring_layout_matches_node_walk) {
+    /* one-category splits, missing values, out-of-range codes: single rows and batches agree with the walk */
+    synth s;
+    ulm_churn *m = layout_model(&s);
+    ASSERT_TRUE(m && m->fast_depth == 6 && m->n_ext > m->n_features); /* the layout is in use, with category pairs */
+    ASSERT_TRUE(m->fast16 != NULL && m->n_cmp == 1 + m->bin_off[4] + (m->n_ext - 4)); /* and the one-row form */
+    damage_rows(&s);
     float *batch = malloc(2500 * sizeof *batch);
     ulm_churn_margin(m, s.x, 2500, batch);
     float *pb = malloc(2500 * sizeof *pb);
@@ -384,6 +397,12 @@ ULM_TEST(churn_scoring_layout_matches_node_walk) {
         ASSERT_TRUE(memcmp(&one, &want, sizeof one) == 0);
         ASSERT_TRUE(memcmp(&batch[r], &want, sizeof one) == 0);
         ASSERT_TRUE(memcmp(&p1, &pb[r], sizeof p1) == 0);
+        /* single rows also through the binned form (what models with more than ULM__CMP_MAX comparisons use) */
+        uint16_t *keep = m->fast16;
+        m->fast16 = NULL;
+        ulm_churn_margin(m, s.x + (size_t)r * 4, 1, &one);
+        m->fast16 = keep;
+        ASSERT_TRUE(memcmp(&one, &want, sizeof one) == 0);
     }
     /* the packed nodes' bins reproduce every numeric split: x < thr exactly when bin <= k */
     for (uint32_t i = 0; i < m->n_nodes; i++) {
@@ -396,6 +415,92 @@ ULM_TEST(churn_scoring_layout_matches_node_walk) {
     }
     free(batch), free(pb);
     ulm_churn_free(m);
+    free(s.x), free(s.y);
+    return 0;
+}
+
+/* Decodes buf after setting the u32 at off to v; expects a format error whose message holds want. */
+static int refused_with(uint8_t *buf, size_t len, size_t off, uint32_t v, const char *want) {
+    uint32_t save = ulm__rd32(buf + off);
+    ulm__wr32(buf + off, v);
+    ulm_churn *m2 = NULL;
+    ulm_diag dg;
+    ulm_status st = ulm_churn_decode(buf, len, NULL, &m2, &dg);
+    ulm__wr32(buf + off, save);
+    ulm_churn_free(m2);
+    if (st != ULM_ERR_FORMAT || !strstr(dg.message, want)) {
+        fprintf(stderr, "word at %zu = %08x: status %d, '%s' (wanted '%s')\n", off, v, (int)st, dg.message, want);
+        return 1;
+    }
+    return 0;
+}
+
+ULM_TEST(churn_packed_layout_matches_node_table) {
+    /* one-category splits, missing values, unknown codes: the packed form (layout 1) and the node table
+     * (layout 0) decode to models that score and explain bit for bit like the fitted one; the packed form is
+     * smaller; damaged feature indices, bins, threshold order and tree shapes are refused by name */
+    synth s;
+    ulm_churn *m = layout_model(&s), *mp, *mn;
+    ASSERT_TRUE(m && m->fast_depth == 6 && m->n_ext > m->n_features);
+    uint8_t *bp, *bn;
+    size_t lp, ln;
+    ASSERT_STATUS(ulm__churn_encode_layout(m, true, &bp, &lp), ULM_OK);
+    ASSERT_STATUS(ulm__churn_encode_layout(m, false, &bn, &ln), ULM_OK);
+    ASSERT_TRUE(lp * 10 < ln * 6); /* 4-byte words and no child indices: well under 60% */
+    ulm_diag dg;
+    ASSERT_STATUS(ulm_churn_decode(bp, lp, NULL, &mp, &dg), ULM_OK);
+    ASSERT_STATUS(ulm_churn_decode(bn, ln, NULL, &mn, &dg), ULM_OK);
+    ASSERT_TRUE(mp->fast_depth == 6 && mp->max_depth == m->max_depth && mp->n_ext == m->n_ext);
+    damage_rows(&s);
+    float *scratch = malloc((ulm_churn_explain_scratch(m) + 16) * sizeof *scratch);
+    for (uint32_t r = 0; r < 2500; r++) {
+        const float *x = s.x + (size_t)r * 4;
+        float a, b, c, want = walk_margin(m, x);
+        ulm_churn_margin(m, x, 1, &a);
+        ulm_churn_margin(mp, x, 1, &b);
+        ulm_churn_margin(mn, x, 1, &c);
+        ASSERT_TRUE(memcmp(&a, &want, 4) == 0 && memcmp(&b, &want, 4) == 0 && memcmp(&c, &want, 4) == 0);
+        ASSERT_TRUE(memcmp(&want, &(float){walk_margin(mp, x)}, 4) == 0);
+        if (r % 25) continue;
+        float phi[3][4], base[3];
+        ASSERT_STATUS(ulm_churn_shap(m, x, phi[0], &base[0], scratch), ULM_OK);
+        ASSERT_STATUS(ulm_churn_shap(mp, x, phi[1], &base[1], scratch), ULM_OK);
+        ASSERT_STATUS(ulm_churn_shap(mn, x, phi[2], &base[2], scratch), ULM_OK);
+        ASSERT_TRUE(memcmp(phi[0], phi[1], sizeof phi[0]) == 0 && memcmp(phi[0], phi[2], sizeof phi[0]) == 0);
+        ASSERT_TRUE(memcmp(base, base + 1, 4) == 0);
+    }
+    /* a second round trip of the decoded packed model gives the same bytes */
+    uint8_t *b2;
+    size_t l2;
+    ASSERT_STATUS(ulm_churn_encode(mp, &b2, &l2), ULM_OK);
+    ASSERT_TRUE(l2 == lp && memcmp(b2, bp, lp) == 0);
+    free(b2);
+    /* offsets of the packed parts: header, kinds, category counts, forest counts, pairs, threshold offsets,
+     * thresholds, tree offsets, node words */
+    uint32_t nf = 4, np = ulm__rd32(bp + 32 + 8 * nf + 8), nthr = ulm__rd32(bp + 32 + 8 * nf + 12);
+    ASSERT_EQ_INT(ulm__rd32(bp + 28), 1);
+    size_t pairs = 32 + 8 * nf + 16, offs = pairs + 4 * np, thr = offs + 4 * (nf + 1), roots = thr + 4 * nthr;
+    size_t words = roots + 4 * (m->n_trees + 1);
+    uint32_t root = ulm__rd32(bp + words), t0_end = ulm__rd32(bp + roots + 4);
+    ASSERT_TRUE(!(root & ULM__PK_LEAF));
+    uint32_t j = root >> 16 & 0x3FFF;
+    int bad = 0;
+    bad += refused_with(bp, lp, words, (root & ~0x3FFF0000u) | (nf + np) << 16, "extended feature");
+    if (j < nf) bad += refused_with(bp, lp, words, (root & ~0xFFFFu) | (ulm__rd32(bp + offs + 4 * (j + 1)) - ulm__rd32(bp + offs + 4 * j)), "bin");
+    bad += refused_with(bp, lp, words + 4 * (t0_end - 1), root, "not complete"); /* the last leaf made a split */
+    bad += refused_with(bp, lp, words + 4, ULM__PK_LEAF, ""); /* the root's left subtree cut to a leaf: one leaf value too few */
+    bad += refused_with(bp, lp, pairs, ulm__rd32(bp + pairs) | 0xFF0000u, "category pair");
+    bad += refused_with(bp, lp, offs + 4 * nf, nthr + 1, "threshold offsets");
+    for (uint32_t f = 0; f < nf; f++) /* two thresholds swapped */
+        if (ulm__rd32(bp + offs + 4 * (f + 1)) - ulm__rd32(bp + offs + 4 * f) >= 2) {
+            size_t o = thr + 4 * ulm__rd32(bp + offs + 4 * f);
+            bad += refused_with(bp, lp, o, ulm__rd32(bp + o + 4), "ascending");
+            break;
+        }
+    bad += refused_with(bp, lp, 28, 2, "layout");
+    ASSERT_EQ_INT(bad, 0);
+    free(scratch), free(bp), free(bn);
+    ulm_churn_free(m), ulm_churn_free(mp), ulm_churn_free(mn);
     free(s.x), free(s.y);
     return 0;
 }
