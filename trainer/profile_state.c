@@ -355,44 +355,8 @@ out:
 
 /* ---- the finish: as core/src/profile_score.c from "f[ULM_PF_EVENTS]" on -------------------------- */
 
-static double keyword_offer(ulm_profile *out, uint32_t w, double wt) {
-    uint32_t nk = out->n_keywords, pos = nk;
-    while (pos > 0 && (out->keyword_weight[pos - 1] < wt || (out->keyword_weight[pos - 1] == wt && out->keyword[pos - 1] > w)))
-        pos--;
-    if (pos < ULM_PROFILE_MAX_KEYWORDS) {
-        uint32_t last = nk < ULM_PROFILE_MAX_KEYWORDS ? nk : ULM_PROFILE_MAX_KEYWORDS - 1;
-        for (uint32_t j = last; j > pos; j--) {
-            out->keyword[j] = out->keyword[j - 1];
-            out->keyword_weight[j] = out->keyword_weight[j - 1];
-        }
-        out->keyword[pos] = w;
-        out->keyword_weight[pos] = wt;
-        if (nk < ULM_PROFILE_MAX_KEYWORDS) out->n_keywords++;
-    }
-    return wt * wt;
-}
-
-static int rfm_map(int r, int f) {
-    if (r <= 2) {
-        if (f <= 2) return r == 1 && f == 1 ? ULM_RFM_LOST : ULM_RFM_HIBERNATING;
-        return f == 5 ? ULM_RFM_CANNOT_LOSE : ULM_RFM_AT_RISK;
-    }
-    if (r == 3) {
-        if (f <= 2) return ULM_RFM_ABOUT_TO_SLEEP;
-        return f == 3 ? ULM_RFM_NEED_ATTENTION : ULM_RFM_LOYAL;
-    }
-    if (f == 1) return r == 4 ? ULM_RFM_PROMISING : ULM_RFM_NEW;
-    if (f <= 3) return ULM_RFM_POTENTIAL_LOYALIST;
-    return r == 5 ? ULM_RFM_CHAMPIONS : ULM_RFM_LOYAL;
-}
-
-static int count_above(double v, const double c[4]) {
-    int k = 0;
-    for (int j = 0; j < 4; j++) k += v > c[j];
-    return k;
-}
-
-static int64_t day_at(const uint32_t *d, size_t i) {
+static int64_t day_at(const void *days, size_t i) {
+    const uint32_t *d = days;
     return (int64_t)((uint64_t)d[2 * i] | (uint64_t)d[2 * i + 1] << 32);
 }
 
@@ -419,22 +383,10 @@ void ulm_pstate_finish(const ulm_profiler *p, const ulm_pstate_cust *c, const ui
     f[ULM_PF_PURCHASE_DAYS] = (double)nd;
     double norm = 0;
     for (uint32_t a = 0; a < c->n_words; a++)
-        norm += keyword_offer(out, words[2 * a], (double)words[2 * a + 1] * p->idf[words[2 * a]]);
+        norm += ulm__profile_keyword_offer(out, words[2 * a], (double)words[2 * a + 1] * p->idf[words[2 * a]]);
     if (norm > 0)
         for (uint32_t j = 0; j < out->n_keywords; j++) out->keyword_weight[j] /= sqrt(norm);
     if (nd == 0) return;
-    int64_t d0 = day_at(dd, 0), dl = day_at(dd, nd - 1);
-    f[ULM_PF_RECENCY_DAYS] = (double)(cal_day - dl);
-    f[ULM_PF_TENURE_DAYS] = (double)(cal_day - d0);
-    if (nd >= 2) {
-        double mean = (double)(dl - d0) / (double)(nd - 1), ss = 0;
-        for (size_t d = 1; d < nd; d++) {
-            double g = (double)(day_at(dd, d) - day_at(dd, d - 1)) - mean;
-            ss += g * g;
-        }
-        f[ULM_PF_IPT_MEAN] = mean;
-        if (nd >= 3) f[ULM_PF_IPT_VAR] = ss / (double)(nd - 2);
-    }
     double orders = c->orders, plines = c->cnt[ULM_EV_PURCHASE];
     f[ULM_PF_ORDERS] = orders;
     f[ULM_PF_BASKET_UNITS] = c->units / orders;
@@ -456,70 +408,5 @@ void ulm_pstate_finish(const ulm_profiler *p, const ulm_pstate_cust *c, const ui
     f[ULM_PF_DISTINCT_CATEGORIES] = c->n_cats;
     if (c->units > 0) f[ULM_PF_RETURN_RATE] = c->ret_units / c->units;
     if (c->elig > 0) f[ULM_PF_DISCOUNT_SHARE] = (double)c->disc / (double)c->elig;
-    const double *cp = p->clvp;
-    if (cp[ULM__CLVP_UNIT] > 0) {
-        double unit = cp[ULM__CLVP_UNIT], x = (double)(nd - 1), zs = c->zs;
-        f[ULM_PF_CLV_X] = x;
-        f[ULM_PF_CLV_TX] = (double)(dl - d0) / unit;
-        f[ULM_PF_CLV_T] = (double)(cal_day - d0) / unit;
-        f[ULM_PF_CLV_ZBAR] = x > 0 ? zs / x : 0;
-    }
-    if (cp[ULM__CLVP_HAS_CLV] != 0) {
-        double x = f[ULM_PF_CLV_X];
-        ulm_clv_model cm;
-        cm.kind = (int)cp[ULM__CLVP_KIND];
-        cm.bg = (ulm_bgnbd){cp[ULM__CLVP_BG_R], cp[ULM__CLVP_BG_ALPHA], cp[ULM__CLVP_BG_A], cp[ULM__CLVP_BG_B]};
-        cm.pn = (ulm_pnbd){cp[ULM__CLVP_PN_R], cp[ULM__CLVP_PN_ALPHA], cp[ULM__CLVP_PN_S], cp[ULM__CLVP_PN_BETA]};
-        int gg = cp[ULM__CLVP_HAS_GG] != 0;
-        cm.gg = gg ? (ulm_gg){cp[ULM__CLVP_GG_P], cp[ULM__CLVP_GG_Q], cp[ULM__CLVP_GG_GAMMA]} : (ulm_gg){1, 2, 1};
-        ulm_clv_pred pr;
-        if (ulm_clv_predict(&cm, x, f[ULM_PF_CLV_TX], f[ULM_PF_CLV_T], gg ? f[ULM_PF_CLV_ZBAR] : 0,
-                            cp[ULM__CLVP_HORIZON], cp[ULM__CLVP_PERIOD], cp[ULM__CLVP_DISCOUNT], &pr) == ULM_OK &&
-            isfinite(pr.p_alive) && isfinite(pr.expected_purchases)) {
-            f[ULM_PF_P_ALIVE] = pr.p_alive;
-            f[ULM_PF_EXPECTED_PURCHASES] = pr.expected_purchases;
-            if (gg && isfinite(pr.expected_spend) && isfinite(pr.clv)) {
-                f[ULM_PF_EXPECTED_SPEND] = pr.expected_spend;
-                f[ULM_PF_CLV] = pr.clv;
-            }
-        }
-    }
-    if (p->has_rfm) {
-        int r = 5 - count_above(f[ULM_PF_RECENCY_DAYS], p->rfm_cuts[0]);
-        int fq = 1 + count_above(f[ULM_PF_ORDERS], p->rfm_cuts[1]);
-        int mq = 1 + count_above(f[ULM_PF_MONETARY], p->rfm_cuts[2]);
-        f[ULM_PF_RFM_R] = r, f[ULM_PF_RFM_F] = fq, f[ULM_PF_RFM_M] = mq;
-        out->rfm_segment = rfm_map(r, fq);
-    }
-    if (p->k > 0) {
-        double z[ULM__KM_MAX_D], best = INFINITY;
-        ulm__profile_zvec(p, f, z);
-        for (uint32_t s = 0; s < p->k; s++) {
-            double d2 = 0;
-            for (uint32_t j = 0; j < p->d; j++) {
-                double t = z[j] - p->cent[s * p->d + j];
-                d2 += t * t;
-            }
-            if (d2 < best) best = d2, out->segment = (int32_t)s;
-        }
-    }
-    if (p->has_stage) {
-        const double *st = p->stage;
-        double rec = f[ULM_PF_RECENCY_DAYS];
-        double rhythm = nd >= 2 ? f[ULM_PF_IPT_MEAN] : st[ULM__ST_RHYTHM];
-        if (rhythm < 1) rhythm = 1;
-        double ratio = rec / rhythm;
-        if (nd == 1 && rec <= st[ULM__ST_NEW_DAYS]) out->stage = ULM_STAGE_NEW;
-        else if (ratio <= st[ULM__ST_ACTIVE]) {
-            out->stage = ULM_STAGE_ACTIVE;
-            if (nd >= 2) {
-                double last_gap = (double)(dl - day_at(dd, nd - 2));
-                double before = nd >= 3 ? (double)(day_at(dd, nd - 2) - d0) / (double)(nd - 2) : st[ULM__ST_RHYTHM];
-                if (before < 1) before = 1;
-                if (last_gap / before > st[ULM__ST_REACT]) out->stage = ULM_STAGE_REACTIVATED;
-            }
-        } else if (ratio <= st[ULM__ST_AT_RISK]) out->stage = ULM_STAGE_AT_RISK;
-        else if (ratio <= st[ULM__ST_DORMANT]) out->stage = ULM_STAGE_DORMANT;
-        else out->stage = ULM_STAGE_CHURNED;
-    }
+    ulm__profile_finish(p, nd, day_at, dd, c->zs, cal_day, out);
 }

@@ -59,5 +59,13 @@ ulm_status ulm__profile_load(struct ulm_model *m, uint32_t flags, ulm_diag *diag
 void ulm__profiler_destroy(ulm_profiler *p);
 /* The standardised k-means vector of a profile (NaN values become 0: the training mean). */
 void ulm__profile_zvec(const ulm_profiler *p, const double *f, double *z);
+/* Offers word w with tf-idf weight wt to a profile's top keywords; returns wt squared (for the norm). */
+double ulm__profile_keyword_offer(ulm_profile *out, uint32_t w, double wt);
+/* The as-of-dependent end of a profile, shared by ulm_profile_compute and the trainer's incremental
+ * profiles (trainer/profile_state.c): recency, tenure and rhythm from the nd purchase days (day(days, i),
+ * ascending), the CLV inputs (zs: the day values after the first) and prediction, RFM, k-means segment
+ * and lifecycle stage. Reads the other features out->f already holds (orders, monetary). */
+void ulm__profile_finish(const ulm_profiler *p, size_t nd, int64_t (*day)(const void *days, size_t i), const void *days,
+                         double zs, int64_t cal_day, ulm_profile *out);
 
 #endif

@@ -224,7 +224,7 @@ static double distinct(uint32_t *v, size_t n, size_t range, uint32_t *count, siz
 
 /* Offers word w with tf-idf weight wt to the top list (weight descending, ties to the lower id, i.e.
  * the bytewise earlier word); returns wt squared for the norm. */
-static double keyword_offer(ulm_profile *out, uint32_t w, double wt) {
+double ulm__profile_keyword_offer(ulm_profile *out, uint32_t w, double wt) {
     uint32_t nk = out->n_keywords, pos = nk;
     while (pos > 0 && (out->keyword_weight[pos - 1] < wt || (out->keyword_weight[pos - 1] == wt && out->keyword[pos - 1] > w)))
         pos--;
@@ -239,6 +239,93 @@ static double keyword_offer(ulm_profile *out, uint32_t w, double wt) {
         if (nk < ULM_PROFILE_MAX_KEYWORDS) out->n_keywords++;
     }
     return wt * wt;
+}
+
+static int64_t day_of_array(const void *days, size_t i) { return ((const int64_t *)days)[i]; }
+
+void ulm__profile_finish(const ulm_profiler *p, size_t nd, int64_t (*day)(const void *days, size_t i), const void *days,
+                         double zs, int64_t cal_day, ulm_profile *out) {
+    double *f = out->f;
+    if (nd == 0) return; /* no purchase: the rest is undefined */
+    int64_t d0 = day(days, 0), dl = day(days, nd - 1);
+    f[ULM_PF_RECENCY_DAYS] = (double)(cal_day - dl);
+    f[ULM_PF_TENURE_DAYS] = (double)(cal_day - d0);
+    if (nd >= 2) {
+        double mean = (double)(dl - d0) / (double)(nd - 1), ss = 0;
+        for (size_t d = 1; d < nd; d++) {
+            double g = (double)(day(days, d) - day(days, d - 1)) - mean;
+            ss += g * g;
+        }
+        f[ULM_PF_IPT_MEAN] = mean;
+        if (nd >= 3) f[ULM_PF_IPT_VAR] = ss / (double)(nd - 2);
+    }
+    /* Lifetime value (docs/clv.md data rules: distinct purchase days). */
+    const double *c = p->clvp;
+    if (c[ULM__CLVP_UNIT] > 0) {
+        double unit = c[ULM__CLVP_UNIT], x = (double)(nd - 1);
+        f[ULM_PF_CLV_X] = x;
+        f[ULM_PF_CLV_TX] = (double)(dl - d0) / unit;
+        f[ULM_PF_CLV_T] = (double)(cal_day - d0) / unit;
+        f[ULM_PF_CLV_ZBAR] = x > 0 ? zs / x : 0;
+    }
+    if (c[ULM__CLVP_HAS_CLV] != 0) {
+        double x = f[ULM_PF_CLV_X];
+        ulm_clv_model cm;
+        cm.kind = (int)c[ULM__CLVP_KIND];
+        cm.bg = (ulm_bgnbd){c[ULM__CLVP_BG_R], c[ULM__CLVP_BG_ALPHA], c[ULM__CLVP_BG_A], c[ULM__CLVP_BG_B]};
+        cm.pn = (ulm_pnbd){c[ULM__CLVP_PN_R], c[ULM__CLVP_PN_ALPHA], c[ULM__CLVP_PN_S], c[ULM__CLVP_PN_BETA]};
+        int gg = c[ULM__CLVP_HAS_GG] != 0;
+        cm.gg = gg ? (ulm_gg){c[ULM__CLVP_GG_P], c[ULM__CLVP_GG_Q], c[ULM__CLVP_GG_GAMMA]} : (ulm_gg){1, 2, 1};
+        ulm_clv_pred pr;
+        if (ulm_clv_predict(&cm, x, f[ULM_PF_CLV_TX], f[ULM_PF_CLV_T], gg ? f[ULM_PF_CLV_ZBAR] : 0,
+                            c[ULM__CLVP_HORIZON], c[ULM__CLVP_PERIOD], c[ULM__CLVP_DISCOUNT], &pr) == ULM_OK &&
+            isfinite(pr.p_alive) && isfinite(pr.expected_purchases)) {
+            f[ULM_PF_P_ALIVE] = pr.p_alive;
+            f[ULM_PF_EXPECTED_PURCHASES] = pr.expected_purchases;
+            if (gg && isfinite(pr.expected_spend) && isfinite(pr.clv)) {
+                f[ULM_PF_EXPECTED_SPEND] = pr.expected_spend;
+                f[ULM_PF_CLV] = pr.clv;
+            }
+        }
+    }
+    if (p->has_rfm) {
+        int r = 5 - count_above(f[ULM_PF_RECENCY_DAYS], p->rfm_cuts[0]);
+        int fq = 1 + count_above(f[ULM_PF_ORDERS], p->rfm_cuts[1]);
+        int mq = 1 + count_above(f[ULM_PF_MONETARY], p->rfm_cuts[2]);
+        f[ULM_PF_RFM_R] = r, f[ULM_PF_RFM_F] = fq, f[ULM_PF_RFM_M] = mq;
+        out->rfm_segment = rfm_map(r, fq);
+    }
+    if (p->k > 0) {
+        double z[ULM__KM_MAX_D], best = INFINITY;
+        ulm__profile_zvec(p, f, z);
+        for (uint32_t s = 0; s < p->k; s++) {
+            double d2 = 0;
+            for (uint32_t j = 0; j < p->d; j++) {
+                double t = z[j] - p->cent[s * p->d + j];
+                d2 += t * t;
+            }
+            if (d2 < best) best = d2, out->segment = (int32_t)s;
+        }
+    }
+    if (p->has_stage) {
+        const double *st = p->stage;
+        double rec = f[ULM_PF_RECENCY_DAYS];
+        double rhythm = nd >= 2 ? f[ULM_PF_IPT_MEAN] : st[ULM__ST_RHYTHM];
+        if (rhythm < 1) rhythm = 1;
+        double ratio = rec / rhythm;
+        if (nd == 1 && rec <= st[ULM__ST_NEW_DAYS]) out->stage = ULM_STAGE_NEW;
+        else if (ratio <= st[ULM__ST_ACTIVE]) {
+            out->stage = ULM_STAGE_ACTIVE;
+            if (nd >= 2) {
+                double last_gap = (double)(dl - day(days, nd - 2));
+                double before = nd >= 3 ? (double)(day(days, nd - 2) - d0) / (double)(nd - 2) : st[ULM__ST_RHYTHM];
+                if (before < 1) before = 1;
+                if (last_gap / before > st[ULM__ST_REACT]) out->stage = ULM_STAGE_REACTIVATED;
+            }
+        } else if (ratio <= st[ULM__ST_AT_RISK]) out->stage = ULM_STAGE_AT_RISK;
+        else if (ratio <= st[ULM__ST_DORMANT]) out->stage = ULM_STAGE_DORMANT;
+        else out->stage = ULM_STAGE_CHURNED;
+    }
 }
 
 ulm_status ulm_profile_compute(const ulm_profiler *p, const ulm_profile_event *ev, size_t n, int64_t as_of,
@@ -342,33 +429,23 @@ ulm_status ulm_profile_compute(const ulm_profiler *p, const ulm_profile_event *e
         for (size_t a = 0; a < ws.n;) {
             size_t b = a;
             while (b < ws.n && words[b] == words[a]) b++;
-            norm += keyword_offer(out, words[a], (double)(b - a) * p->idf[words[a]]);
+            norm += ulm__profile_keyword_offer(out, words[a], (double)(b - a) * p->idf[words[a]]);
             a = b;
         }
     } else {
         memset(wcount, 0, nw * sizeof *wcount);
         for (size_t a = 0; a < ws.n; a++) wcount[words[a]]++;
         for (uint32_t w = 0; w < nw; w++)
-            if (wcount[w]) norm += keyword_offer(out, w, (double)wcount[w] * p->idf[w]);
+            if (wcount[w]) norm += ulm__profile_keyword_offer(out, w, (double)wcount[w] * p->idf[w]);
     }
     if (norm > 0)
         for (uint32_t j = 0; j < out->n_keywords; j++) out->keyword_weight[j] /= sqrt(norm);
 
     if (nd == 0) return ULM_OK; /* no purchase: the rest is undefined */
 
-    f[ULM_PF_RECENCY_DAYS] = (double)(cal_day - days[nd - 1]);
-    f[ULM_PF_TENURE_DAYS] = (double)(cal_day - days[0]);
-    if (nd >= 2) {
-        double mean = (double)(days[nd - 1] - days[0]) / (double)(nd - 1), ss = 0;
-        for (size_t d = 1; d < nd; d++) {
-            double g = (double)(days[d] - days[d - 1]) - mean;
-            ss += g * g;
-        }
-        f[ULM_PF_IPT_MEAN] = mean;
-        if (nd >= 3) f[ULM_PF_IPT_VAR] = ss / (double)(nd - 2);
-    }
     /* Orders: distinct keys, each placed at its earliest time. */
     sort_ord(ok, no);
+
     double orders = 0, wkend = 0, part[4] = {0}, hours[24] = {0}, wdays[7] = {0};
     for (size_t a = 0; a < no;) {
         size_t b = a + 1;
@@ -405,74 +482,9 @@ ulm_status ulm_profile_compute(const ulm_profiler *p, const ulm_profile_event *e
     if (units > 0) f[ULM_PF_RETURN_RATE] = ret_units / units;
     if (elig > 0) f[ULM_PF_DISCOUNT_SHARE] = disc / elig;
 
-    /* Lifetime value (docs/clv.md data rules: distinct purchase days, day value net of that day's returns). */
-    const double *c = p->clvp;
-    if (c[ULM__CLVP_UNIT] > 0) {
-        double unit = c[ULM__CLVP_UNIT], x = (double)(nd - 1), zs = 0;
-        for (size_t d = 1; d < nd; d++) zs += dval[d];
-        f[ULM_PF_CLV_X] = x;
-        f[ULM_PF_CLV_TX] = (double)(days[nd - 1] - days[0]) / unit;
-        f[ULM_PF_CLV_T] = (double)(cal_day - days[0]) / unit;
-        f[ULM_PF_CLV_ZBAR] = x > 0 ? zs / x : 0;
-    }
-    if (c[ULM__CLVP_HAS_CLV] != 0) {
-        double x = f[ULM_PF_CLV_X];
-        ulm_clv_model cm;
-        cm.kind = (int)c[ULM__CLVP_KIND];
-        cm.bg = (ulm_bgnbd){c[ULM__CLVP_BG_R], c[ULM__CLVP_BG_ALPHA], c[ULM__CLVP_BG_A], c[ULM__CLVP_BG_B]};
-        cm.pn = (ulm_pnbd){c[ULM__CLVP_PN_R], c[ULM__CLVP_PN_ALPHA], c[ULM__CLVP_PN_S], c[ULM__CLVP_PN_BETA]};
-        int gg = c[ULM__CLVP_HAS_GG] != 0;
-        cm.gg = gg ? (ulm_gg){c[ULM__CLVP_GG_P], c[ULM__CLVP_GG_Q], c[ULM__CLVP_GG_GAMMA]} : (ulm_gg){1, 2, 1};
-        ulm_clv_pred pr;
-        if (ulm_clv_predict(&cm, x, f[ULM_PF_CLV_TX], f[ULM_PF_CLV_T], gg ? f[ULM_PF_CLV_ZBAR] : 0,
-                            c[ULM__CLVP_HORIZON], c[ULM__CLVP_PERIOD], c[ULM__CLVP_DISCOUNT], &pr) == ULM_OK &&
-            isfinite(pr.p_alive) && isfinite(pr.expected_purchases)) {
-            f[ULM_PF_P_ALIVE] = pr.p_alive;
-            f[ULM_PF_EXPECTED_PURCHASES] = pr.expected_purchases;
-            if (gg && isfinite(pr.expected_spend) && isfinite(pr.clv)) {
-                f[ULM_PF_EXPECTED_SPEND] = pr.expected_spend;
-                f[ULM_PF_CLV] = pr.clv;
-            }
-        }
-    }
-    if (p->has_rfm) {
-        int r = 5 - count_above(f[ULM_PF_RECENCY_DAYS], p->rfm_cuts[0]);
-        int fq = 1 + count_above(f[ULM_PF_ORDERS], p->rfm_cuts[1]);
-        int mq = 1 + count_above(f[ULM_PF_MONETARY], p->rfm_cuts[2]);
-        f[ULM_PF_RFM_R] = r, f[ULM_PF_RFM_F] = fq, f[ULM_PF_RFM_M] = mq;
-        out->rfm_segment = rfm_map(r, fq);
-    }
-    if (p->k > 0) {
-        double z[ULM__KM_MAX_D], best = INFINITY;
-        ulm__profile_zvec(p, f, z);
-        for (uint32_t s = 0; s < p->k; s++) {
-            double d2 = 0;
-            for (uint32_t j = 0; j < p->d; j++) {
-                double t = z[j] - p->cent[s * p->d + j];
-                d2 += t * t;
-            }
-            if (d2 < best) best = d2, out->segment = (int32_t)s;
-        }
-    }
-    if (p->has_stage) {
-        const double *st = p->stage;
-        double rec = f[ULM_PF_RECENCY_DAYS];
-        double rhythm = nd >= 2 ? f[ULM_PF_IPT_MEAN] : st[ULM__ST_RHYTHM];
-        if (rhythm < 1) rhythm = 1;
-        double ratio = rec / rhythm;
-        if (nd == 1 && rec <= st[ULM__ST_NEW_DAYS]) out->stage = ULM_STAGE_NEW;
-        else if (ratio <= st[ULM__ST_ACTIVE]) {
-            out->stage = ULM_STAGE_ACTIVE;
-            if (nd >= 2) {
-                double last_gap = (double)(days[nd - 1] - days[nd - 2]);
-                double before = nd >= 3 ? (double)(days[nd - 2] - days[0]) / (double)(nd - 2) : st[ULM__ST_RHYTHM];
-                if (before < 1) before = 1;
-                if (last_gap / before > st[ULM__ST_REACT]) out->stage = ULM_STAGE_REACTIVATED;
-            }
-        } else if (ratio <= st[ULM__ST_AT_RISK]) out->stage = ULM_STAGE_AT_RISK;
-        else if (ratio <= st[ULM__ST_DORMANT]) out->stage = ULM_STAGE_DORMANT;
-        else out->stage = ULM_STAGE_CHURNED;
-    }
+    double zs = 0; /* day values after the first (docs/clv.md data rules: net of that day's returns) */
+    for (size_t d = 1; d < nd; d++) zs += dval[d];
+    ulm__profile_finish(p, nd, day_of_array, days, zs, cal_day, out);
     return ULM_OK;
 }
 
