@@ -238,7 +238,7 @@ function runtime(kind, wasm, simd) {
 
 // Frees the wasm side of models that were garbage-collected without close().
 const finalizer = typeof FinalizationRegistry === 'function'
-  ? new FinalizationRegistry(({ rt, h }) => rt.fn.ulm_wasm_free(h)) : null;
+  ? new FinalizationRegistry(({ rt, h, scratch }) => { if (scratch) rt.fn.free(scratch); rt.fn.ulm_wasm_free(h); }) : null;
 
 function toBytes(bytes) {
   if (bytes instanceof Uint8Array) return bytes;
@@ -300,7 +300,8 @@ class Model {
   constructor(rt, h) {
     this.#rt = rt;
     this.#h = h;
-    finalizer?.register(this, { rt, h }, this);
+    this.#held = { rt, h, scratch: 0 };  // scratch: churnProbabilities' block, freed with the model
+    finalizer?.register(this, this.#held, this);
   }
 
   #handle() {
@@ -966,21 +967,34 @@ class Model {
     if (!rows || typeof rows.length !== 'number' || rows.length % nf !== 0)
       throw this.#rtError(ST_MISUSE, `rows must hold a whole number of rows of ${nf} features`);
     const n = rows.length / nf;
-    const buf = rt.alloc(4 * (rows.length + n));
-    try {
-      new Float32Array(rt.memory(), buf, rows.length).set(rows);
-      const st = rt.fn.ulm_wasm_churn_predict(h, buf, n, buf + 4 * rows.length);
-      if (st !== ST_OK) throw rt.error(st);
-      return new Float32Array(rt.memory(), buf + 4 * rows.length, n).slice();
-    } finally {
-      rt.fn.free(buf);
+    // One scratch block per model, kept between calls (a malloc/free pair per row was most of a
+    // one-row call's cost); freed by close().
+    const need = 4 * (rows.length + n);
+    const held = this.#held;
+    if (need > this.#scratchCap) {
+      if (held.scratch) rt.fn.free(held.scratch);
+      held.scratch = 0;
+      this.#scratchCap = 0;
+      held.scratch = rt.alloc(need);
+      this.#scratchCap = need;
     }
+    const buf = held.scratch;
+    const mem = rt.memory();
+    new Float32Array(mem, buf, rows.length).set(rows);
+    const st = rt.fn.ulm_wasm_churn_predict(h, buf, n, buf + 4 * rows.length);
+    if (st !== ST_OK) throw rt.error(st);
+    return new Float32Array(rt.memory(), buf + 4 * rows.length, n).slice();
   }
+
+  #held;
+  #scratchCap = 0;
 
   /** Frees the model's wasm memory. Later calls throw UlmError ERR_MISUSE; close() again is a no-op. */
   close() {
     if (!this.#h) return;
     finalizer?.unregister(this);
+    if (this.#held.scratch) this.#rt.fn.free(this.#held.scratch);
+    this.#held.scratch = 0;
     this.#rt.fn.ulm_wasm_free(this.#h);
     this.#h = 0;
   }
