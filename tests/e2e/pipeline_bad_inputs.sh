@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ulm pipeline on bad input: a malformed config names the key and what was expected (exit 2); a missing
 # inbox, a folder where an event file should be, or a file that is not an event log stop the run (exit 4);
-# a store that cannot be written (file-size limit standing in for a full disk) stops it too (exit 5).
+# a store that cannot be written (file-size limit standing in for a full disk) or a model that fails to
+# train stops it too (exit 5).
 # Every time the live run stays current and the failed run's manifest gives the reason.
 . "$ROOT/tests/data/pipeline/lib.bash"
 t=$(mktemp -d)
@@ -62,6 +63,11 @@ cp "$t/extra/part2.csv" "$t/inbox/"
 expect_rc 5 bash -c 'ulimit -f 256; exec "$@"' _ "$ULM" pipeline --config "$t/ulm.json" --json
 stays "file-size limit" "cannot"
 ls "$R"/*/shop.store.tmp.* 2>/dev/null && fail "a temporary store was left behind"
+
+# A model that fails to train (0 factors): the run stops at the train step, the live run stays.
+sed 's/"train": {/"train": {"recs": "als", "recs_options": {"factors": 0}, /' "$t/ulm.json" >"$t/badtrain.json"
+expect_rc 5 "$ULM" pipeline --config "$t/badtrain.json" --json
+stays "a model that fails to train" "factors"
 
 # With room again, the run completes.
 "$ULM" pipeline --config "$t/ulm.json" >/dev/null 2>"$t/ok2.log" || { cat "$t/ok2.log"; fail "run after the failures failed"; }
