@@ -107,6 +107,11 @@ typedef struct tkey {
     int64_t t;
     uint32_t i;
 } tkey;
+/* qsort with nothing to sort allowed (qsort's pointer must not be null even for 0 elements). */
+static void sort_n(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *)) {
+    if (n > 1) qsort(base, n, size, cmp);
+}
+
 static int tkey_cmp(const void *a, const void *b) {
     const tkey *x = a, *y = b;
     if (x->t != y->t) return x->t < y->t ? -1 : 1;
@@ -134,7 +139,7 @@ static size_t uniq(uint32_t *v, size_t n, uint32_t *scr) {
     for (size_t i = 0; i < n; i++)
         if (!scr[v[i]]) scr[v[i]] = 1, v[m++] = v[i];
     for (size_t i = 0; i < m; i++) scr[v[i]] = 0;
-    qsort(v, m, sizeof *v, u32_cmp);
+    sort_n(v, m, sizeof *v, u32_cmp);
     return m;
 }
 
@@ -203,7 +208,7 @@ bool ulm_pstate_fold(const ulm_profiler *p, const ulm_events *ev, const uint32_t
         k[i] = (tkey){ev->time[e[i]], (uint32_t)i};
         if (i && k[i].t < k[i - 1].t) sorted = false;
     }
-    if (!sorted) qsort(k, n, sizeof *k, tkey_cmp); /* logs are mostly in time order already */
+    if (!sorted) sort_n(k, n, sizeof *k, tkey_cmp); /* logs are mostly in time order already */
     size_t need_scr = p->vocab.n;
     if (p->n_items > need_scr) need_scr = p->n_items;
     if (p->cats.n > need_scr) need_scr = p->cats.n;
@@ -267,7 +272,7 @@ bool ulm_pstate_fold(const ulm_profiler *p, const ulm_events *ev, const uint32_t
     /* Orders: new keys at their earliest time; an order id seen before keeps its earlier time. */
     const uint32_t *o_days = src, *o_ord = src + 2 * (size_t)c->nd, *o_items = o_ord + c->n_ord,
                    *o_cats = o_items + c->n_items, *o_words = o_cats + c->n_cats;
-    qsort(ok, no, sizeof *ok, okey_cmp);
+    sort_n(ok, no, sizeof *ok, okey_cmp);
     uint32_t *nord = malloc((no + 1) * sizeof *nord);
     if (!nord) goto oom;
     size_t n_nord = 0;
@@ -295,7 +300,7 @@ bool ulm_pstate_fold(const ulm_profiler *p, const ulm_events *ev, const uint32_t
     uint32_t *scr = dst->scr;
     for (size_t a = 0; a < ws.n; a++)
         if (scr[ws.w[a]]++ == 0) ws.w[nwu++] = ws.w[a]; /* in place: nwu <= a */
-    qsort(ws.w, nwu, sizeof *ws.w, u32_cmp);
+    sort_n(ws.w, nwu, sizeof *ws.w, u32_cmp);
     /* New pool data: days, order ids, items, categories, words. */
     size_t need = 2 * ((size_t)c->nd + nd) + c->n_ord + n_nord + c->n_items + ni + c->n_cats + nc +
                   2 * ((size_t)c->n_words + nwu);
@@ -313,7 +318,7 @@ bool ulm_pstate_fold(const ulm_profiler *p, const ulm_events *ev, const uint32_t
         w[at++] = (uint32_t)u, w[at++] = (uint32_t)(u >> 32);
     }
     c2.nd += (uint32_t)nd;
-    qsort(nord, n_nord, sizeof *nord, u32_cmp);
+    sort_n(nord, n_nord, sizeof *nord, u32_cmp);
     c2.n_ord = (uint32_t)merge_set(c->events ? o_ord : NULL, c->events ? c->n_ord : 0, nord, n_nord, w + at);
     at += c2.n_ord;
     c2.n_items = (uint32_t)merge_set(c->events ? o_items : NULL, c->events ? c->n_items : 0, items, ni, w + at);

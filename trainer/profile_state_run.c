@@ -84,7 +84,7 @@ typedef struct rd {
 } rd;
 static bool get(rd *r, void *dst, size_t n) {
     if (r->len - r->at < n) return false;
-    memcpy(dst, r->p + r->at, n);
+    if (n) memcpy(dst, r->p + r->at, n);
     r->at += n;
     return true;
 }
@@ -124,7 +124,7 @@ static bool records(rd *rr, const unsigned char *buf, const ulm_events *ev, ulm_
         if (!(c->orders >= 1 || c->nd == 0) || c->nd > c->events) return WHY("record %llu: inconsistent counts", (unsigned long long)k);
         if (!ulm_pstate_reserve(s, (size_t)dw)) return WHY("out of memory");
         uint32_t *d = s->pool + s->pool_len;
-        memcpy(d, buf + r.at, (size_t)dw * 4);
+        if (dw) memcpy(d, buf + r.at, (size_t)dw * 4);
         r.at += (size_t)dw * 4;
         c->off = s->pool_len;
         s->pool_len += (size_t)dw;
