@@ -40,19 +40,40 @@ static ulm_status need(const ulm_bundle *b, const char *tag, uint32_t dtype, uin
     return ULM_OK;
 }
 
-/* Views a STRTAB section into t and, when d is given, interns its strings as a lookup index
- * (duplicates are a format error: an id must name one thing). */
-static ulm_status load_strtab(const ulm_section *s, ulm_strtab *t, ulm_dict *d, ulm_diag *diag) {
+/* Index i of s[0..len) in t through its index x, or ULM_NONE. */
+static uint32_t index_find(const ulm__id_index *x, const ulm_strtab *t, const char *s, size_t len) {
+    if (!x->slots) return ULM_NONE;
+    for (uint32_t i = (uint32_t)(ulm_hash64(s, len) >> 32) & x->mask;; i = (i + 1) & x->mask) {
+        uint32_t v = x->slots[i], n;
+        if (!v) return ULM_NONE;
+        const char *str = ulm_strtab_get(t, v - 1, &n);
+        if (n == len && memcmp(str, s, len) == 0) return v - 1;
+    }
+}
+
+/* Views a STRTAB section into t and, when x is given, builds its lookup index (duplicates are a
+ * format error: an id must name one thing). The index references the strings in the bundle. */
+static ulm_status load_strtab(ulm_model *m, const ulm_section *s, ulm_strtab *t, ulm__id_index *x, ulm_diag *diag) {
     if (ulm_strtab_view(s->data, s->size, t) != ULM_OK)
         return ulm__fail(diag, ULM_ERR_FORMAT, s->tag, s->offset, "malformed string table");
-    if (d && !ulm_dict_reserve(d, t->count, t->bytes_len) && !d->n) return ULM_ERR_NOMEM;
-    for (uint32_t i = 0; d && i < t->count; i++) {
+    if (!x) return ULM_OK;
+    if (t->count > 0x3FFFFFF0u) return ULM_ERR_NOMEM;
+    uint32_t size = 64;
+    while ((uint64_t)size < 2 * ((uint64_t)t->count + 1)) size *= 2;
+    x->slots = ulm__calloc(m->alloc, size, sizeof *x->slots);
+    if (!x->slots) return ULM_ERR_NOMEM;
+    x->mask = size - 1;
+    for (uint32_t i = 0; i < t->count; i++) {
         uint32_t len;
         const char *str = ulm_strtab_get(t, i, &len);
-        bool added;
-        uint32_t id = ulm_dict_intern(d, str, len, &added);
-        if (id == ULM_NONE) return ULM_ERR_NOMEM;
-        if (!added) return ulm__fail(diag, ULM_ERR_FORMAT, s->tag, s->offset, "id number %u appears twice", i);
+        uint32_t at = (uint32_t)(ulm_hash64(str, len) >> 32) & x->mask;
+        for (uint32_t v; (v = x->slots[at]) != 0; at = (at + 1) & x->mask) {
+            uint32_t n;
+            const char *o = ulm_strtab_get(t, v - 1, &n);
+            if (n == len && memcmp(o, str, len) == 0)
+                return ulm__fail(diag, ULM_ERR_FORMAT, s->tag, s->offset, "id number %u appears twice", i);
+        }
+        x->slots[at] = i + 1;
     }
     return ULM_OK;
 }
@@ -92,13 +113,13 @@ static ulm_status load_parts(ulm_model *m, uint32_t flags, ulm_diag *diag) {
     if (s != ULM_OK) return s;
     ulm_section ids, names, prices, pop, uids, uoff, uitems;
     if ((s = need(m->bundle, "ITID", ULM_DT_STRTAB, ULM_NONE, true, &ids, diag)) != ULM_OK) return s;
-    if ((s = load_strtab(&ids, &m->item_ids, &m->item_index, diag)) != ULM_OK) return s;
+    if ((s = load_strtab(m, &ids, &m->item_ids, &m->item_index, diag)) != ULM_OK) return s;
     m->n_items = m->item_ids.count;
     if ((s = need(m->bundle, "POPR", ULM_DT_F32, m->n_items, true, &pop, diag)) != ULM_OK) return s;
     if ((s = need(m->bundle, "ITNM", ULM_DT_STRTAB, m->n_items, false, &names, diag)) != ULM_OK) return s;
     if ((s = need(m->bundle, "ITPR", ULM_DT_F32, m->n_items, false, &prices, diag)) != ULM_OK) return s;
     if (names.data) {
-        if ((s = load_strtab(&names, &m->item_names, NULL, diag)) != ULM_OK) return s;
+        if ((s = load_strtab(m, &names, &m->item_names, NULL, diag)) != ULM_OK) return s;
         m->has_names = true;
     }
     m->prices = prices.data;
@@ -127,7 +148,7 @@ static ulm_status load_parts(ulm_model *m, uint32_t flags, ulm_diag *diag) {
     if (uids.data) {
         if ((s = need(m->bundle, "USOF", ULM_DT_U32, ULM_NONE, true, &uoff, diag)) != ULM_OK) return s;
         if ((s = need(m->bundle, "USIT", ULM_DT_U32, ULM_NONE, true, &uitems, diag)) != ULM_OK) return s;
-        if ((s = load_strtab(&uids, &m->user_ids, &m->user_index, diag)) != ULM_OK) return s;
+        if ((s = load_strtab(m, &uids, &m->user_ids, &m->user_index, diag)) != ULM_OK) return s;
         m->n_users = m->user_ids.count;
         if ((s = load_users(m, &uoff, &uitems, diag)) != ULM_OK) return s;
     }
@@ -151,8 +172,6 @@ ulm_status ulm_model_load(const void *buf, size_t len, const ulm_load_opts *opts
     ulm_model *m = ulm__calloc(o.alloc, 1, sizeof *m);
     if (!m) return ulm__fail(diag, ULM_ERR_NOMEM, NULL, 0, "out of memory");
     m->alloc = o.alloc;
-    ulm_dict_init(&m->item_index);
-    ulm_dict_init(&m->user_index);
     const void *bytes = buf;
     if (!(o.flags & ULM_LOAD_BORROW) && len) {
         m->owned = ulm__alloc(m->alloc, len);
@@ -182,8 +201,8 @@ void ulm_model_free(ulm_model *m) {
     ulm__recs_free(m);
     ulm__offers_free(m);
     ulm_bundle_close(m->bundle);
-    ulm_dict_free(&m->item_index);
-    ulm_dict_free(&m->user_index);
+    if (m->item_index.slots) ulm__free(m->alloc, m->item_index.slots, ((size_t)m->item_index.mask + 1) * 4);
+    if (m->user_index.slots) ulm__free(m->alloc, m->user_index.slots, ((size_t)m->user_index.mask + 1) * 4);
     ulm__free(m->alloc, m->pop_score, 0);
     ulm__free(m->alloc, m->pop_order, 0);
     ulm__free(m->alloc, m->user_items, 0);
@@ -214,7 +233,7 @@ float ulm_model_item_price(const ulm_model *m, uint32_t idx) {
 }
 
 ulm_status ulm_model_item_find(const ulm_model *m, const char *id, size_t len, uint32_t *idx) {
-    uint32_t i = ulm_dict_find(&m->item_index, id, len);
+    uint32_t i = index_find(&m->item_index, &m->item_ids, id, len);
     if (i == ULM_NONE) return ULM_ERR_NOT_FOUND;
     *idx = i;
     return ULM_OK;
@@ -227,7 +246,7 @@ const char *ulm_model_user_id(const ulm_model *m, uint32_t idx, uint32_t *len) {
 }
 
 ulm_status ulm_model_user_find(const ulm_model *m, const char *id, size_t len, uint32_t *idx) {
-    uint32_t i = ulm_dict_find(&m->user_index, id, len);
+    uint32_t i = index_find(&m->user_index, &m->user_ids, id, len);
     if (i == ULM_NONE) return ULM_ERR_NOT_FOUND;
     *idx = i;
     return ULM_OK;

@@ -132,6 +132,19 @@ void ulm__score_q8(const int8_t *q, size_t stride, uint32_t n, const int16_t *x,
     }
 }
 
+uint32_t ulm__first_ge(const float *s, uint32_t j, uint32_t n, float t) {
+#if defined(__wasm_simd128__)
+    v128_t vt = wasm_f32x4_splat(t); /* eight at a time until some lane is >= t (NaN never is) */
+    for (; j + 8 <= n; j += 8)
+        if (wasm_v128_any_true(wasm_v128_or(wasm_f32x4_ge(wasm_v128_load(s + j), vt),
+                                            wasm_f32x4_ge(wasm_v128_load(s + j + 4), vt))))
+            break;
+#endif
+    for (; j < n; j++)
+        if (s[j] >= t) return j;
+    return n;
+}
+
 void ulm__score_f32(const float *y, size_t f, uint32_t n, const float *x, const float *bias, float *out) {
     uint32_t j = 0;
 #if defined(__wasm_simd128__)
@@ -165,6 +178,6 @@ void ulm__rank1_update(float *a, const float *y, float c, size_t f) {
     for (size_t i = 0; i < f; i++) {
         float ci = c * y[i];
         float *row = a + i * f;
-        for (size_t j = 0; j < f; j++) row[j] += ci * y[j];
+        for (size_t j = 0; j <= i; j++) row[j] += ci * y[j]; /* ulm__chol_factor reads the lower triangle */
     }
 }

@@ -40,8 +40,11 @@ void ulm__score_q8(const int8_t *q, size_t stride, uint32_t n, const int16_t *x,
  * scorer's hot loop, bit for bit ulm__dot8's sums (SIMD four rows at a time when f % 8 == 0). */
 void ulm__score_f32(const float *y, size_t f, uint32_t n, const float *x, const float *bias, float *out);
 
-/* a[f x f] += c * y y^T (row by row, a[i][j] += (c * y[i]) * y[j]): ALS fold-in's rank-one update,
+/* Lower triangle of a[f x f] += c * y y^T (a[i][j] += (c * y[i]) * y[j], j <= i): ALS fold-in's rank-one update,
  * kept with the other per-call loops so the scorer's -Oz builds still vectorise it. */
 void ulm__rank1_update(float *a, const float *y, float c, size_t f);
+/* The first index i in [j, n) with s[i] >= t (never a NaN), or n: top-K's skip over the items
+ * below the current k-th best. */
+uint32_t ulm__first_ge(const float *s, uint32_t j, uint32_t n, float t);
 
 #endif

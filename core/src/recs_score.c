@@ -378,11 +378,11 @@ ulm_status ulm_recommend(const ulm_model *m, const uint32_t *hist, size_t n_hist
     for (size_t q = 0; q < nh; q++)
         if (excluded_bought(&l, nh, n_due, n_nd, l.hist[q])) l.s[l.hist[q]] = -INFINITY;
     const float *pop = m->pop_score;
-    for (uint32_t j = 0; j < ni; j++) {
+    for (uint32_t j = 0; k && j < ni; j++) {
+        /* Once the heap is full only a score at least the k-th best can enter (NaN never): the
+         * items below it are skipped eight at a time. */
+        if (n == k && (j = ulm__first_ge(l.s, j, ni, l.hs[0])) == ni) break;
         float s = l.s[j];
-        /* Once the heap is full only a score at least the k-th best can enter (NaN never): most
-         * items stop at this one comparison. */
-        if (n == k && !(s >= l.hs[0])) continue;
         if (s == -INFINITY || s != s || blocked(m, o, j)) continue;
         n = heap_push(pop, l.hs, l.hi, n, k, s, j);
     }

@@ -77,8 +77,8 @@ static inline float ulm__dot8(const float *a, const float *b, size_t n) {
     return s;
 }
 
-/* Cholesky factor of the SPD n x n row-major matrix a, lower triangle in place: 0, or 1 when a is
- * not (numerically) positive definite. */
+/* Cholesky factor of the SPD n x n row-major matrix a (only its lower triangle is read): L in the
+ * lower triangle, L^T in the upper; 0, or 1 when a is not (numerically) positive definite. */
 int ulm__chol_factor(float *a, size_t n);
 /* Solves L L^T x = b in place with a factor from ulm__chol_factor. */
 void ulm__chol_subst(const float *a, float *b, size_t n);

@@ -6,6 +6,13 @@
 #include "ulm/ulm_dict.h"
 #include "ulm/ulm_model.h"
 
+/* The lookup index of an id string table: open addressing over the strings where they lie in
+ * the bundle (no copy), slot = index + 1, 0 = empty, load at most 1/2 (model.c). */
+typedef struct ulm__id_index {
+    uint32_t *slots;
+    uint32_t mask; /* slots - 1 */
+} ulm__id_index;
+
 struct ulm_model {
     const ulm_allocator *alloc;
     uint8_t *owned; /* the copy of the bundle bytes, unless borrowed */
@@ -21,7 +28,7 @@ struct ulm_model {
     uint32_t *pop_order;    /* item indices, best first */
     const uint8_t *user_off;/* u32[n_users+1] */
     uint32_t *user_items;   /* decoded, ascending per user */
-    ulm_dict item_index, user_index;
+    ulm__id_index item_index, user_index; /* over item_ids, user_ids */
     /* churn (core/src/churn_model.c) */
     struct ulm_churn *churn;    /* NULL when the bundle has no CHRN section */
     uint32_t churn_set;         /* ULM_CHURN_SET_* */
