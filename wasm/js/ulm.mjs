@@ -328,7 +328,7 @@ class Model {
   /** Item id of catalogue index i (0..itemCount-1), or null. */
   itemId(i) {
     const h = this.#handle();
-    return Number.isInteger(i) && i >= 0 && i < 2 ** 32 ? this.#rt.strCall(this.#rt.fn.ulm_wasm_item_id, h, i) : null;
+    return Number.isInteger(i) && i >= 0 && i < this.itemCount ? this.#cached(this.#nameTables().id, 'ulm_wasm_item_id', i) : null;
   }
 
   /** True when the catalogue has an item with this id. */
@@ -488,20 +488,21 @@ class Model {
       if (status !== ST_OK) throw rt.error(status);
       const n = rt.u32(rt.outs);
       const dv = new DataView(rt.memory());
+      const c = this.#nameTables();
       const res = [];
       for (let i = 0; i < n; i++) {
         const idx = dv.getUint32(out + 4 * i, true);
         const rec = {
-          item: rt.strCall(rt.fn.ulm_wasm_item_id, h, idx),
+          item: this.#cached(c.id, 'ulm_wasm_item_id', idx),
           score: dv.getFloat32(out + 4 * kk + 4 * i, true),
         };
-        const name = rt.strCall(rt.fn.ulm_wasm_item_name, h, idx);
+        const name = this.#cached(c.name, 'ulm_wasm_item_name', idx);
         if (name) rec.name = name;  // as the native command: only items that have a name
         const because = [];
         for (let r = 0; r < explain; r++) {
           const j = dv.getUint32(why + 4 * (i * explain + r), true);
           if (j === 0xffffffff) break;
-          because.push(rt.strCall(rt.fn.ulm_wasm_item_id, h, j));
+          because.push(this.#cached(c.id, 'ulm_wasm_item_id', j));
         }
         if (because.length) rec.because = because;  // as the native command: only when there are reasons
         res.push(rec);
@@ -877,9 +878,11 @@ class Model {
 
   // model.score()'s object from the answer block at p (the SR_* layout of wasm/shim_score.c), with the
   // keys, order and values of the JSON answer (docs/api-js.md).
+  #nameTables() { return (this.#names ??= { id: [], name: [], feat: [], offer: [], seg: [] }); }
+
   #scoreAnswer(p) {
     const rt = this.#rt;
-    const c = (this.#names ??= { id: [], name: [], feat: [], offer: [], seg: [] });
+    const c = this.#nameTables();
     const dv = new DataView(rt.memory());
     const u32 = (o) => dv.getUint32(p + o, true), i32 = (o) => dv.getInt32(p + o, true);
     const f64 = (o) => { const v = dv.getFloat64(p + o, true); return Number.isFinite(v) ? v : null; };
