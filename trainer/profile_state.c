@@ -367,11 +367,7 @@ static int64_t day_at(const void *days, size_t i) {
 
 void ulm_pstate_finish(const ulm_profiler *p, const ulm_pstate_cust *c, const uint32_t *data, int64_t as_of,
                        ulm_profile *out) {
-    memset(out, 0, sizeof *out);
-    for (int i = 0; i < ULM_PF_COUNT; i++) out->f[i] = NAN;
-    out->rfm_segment = ULM_RFM_NONE;
-    out->segment = -1;
-    out->stage = ULM_STAGE_NONE;
+    ulm__profile_clear(out);
     double *f = out->f;
     const uint32_t *dd = data, *words = data + 2 * (size_t)c->nd + c->n_ord + c->n_items + c->n_cats;
     size_t nd = c->nd;

@@ -59,6 +59,8 @@ ulm_status ulm__profile_load(struct ulm_model *m, uint32_t flags, ulm_diag *diag
 void ulm__profiler_destroy(ulm_profiler *p);
 /* The standardised k-means vector of a profile (NaN values become 0: the training mean). */
 void ulm__profile_zvec(const ulm_profiler *p, const double *f, double *z);
+/* An empty profile: every feature NaN, no RFM segment, segment or stage. */
+void ulm__profile_clear(ulm_profile *out);
 /* Offers word w with tf-idf weight wt to a profile's top keywords; returns wt squared (for the norm). */
 double ulm__profile_keyword_offer(ulm_profile *out, uint32_t w, double wt);
 /* The as-of-dependent end of a profile, shared by ulm_profile_compute and the trainer's incremental

@@ -241,6 +241,14 @@ double ulm__profile_keyword_offer(ulm_profile *out, uint32_t w, double wt) {
     return wt * wt;
 }
 
+void ulm__profile_clear(ulm_profile *out) {
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < ULM_PF_COUNT; i++) out->f[i] = NAN;
+    out->rfm_segment = ULM_RFM_NONE;
+    out->segment = -1;
+    out->stage = ULM_STAGE_NONE;
+}
+
 static int64_t day_of_array(const void *days, size_t i) { return ((const int64_t *)days)[i]; }
 
 void ulm__profile_finish(const ulm_profiler *p, size_t nd, int64_t (*day)(const void *days, size_t i), const void *days,
@@ -353,11 +361,7 @@ ulm_status ulm_profile_compute(const ulm_profiler *p, const ulm_profile_event *e
     uint32_t *wcount = (uint32_t *)wp; /* [max(vocab, items, categories)], for customers with many words or items */
     size_t wcap = count_cap(p);
 
-    memset(out, 0, sizeof *out);
-    for (int i = 0; i < ULM_PF_COUNT; i++) out->f[i] = NAN;
-    out->rfm_segment = ULM_RFM_NONE;
-    out->segment = -1;
-    out->stage = ULM_STAGE_NONE;
+    ulm__profile_clear(out);
     double *f = out->f;
 
     size_t m = 0;
