@@ -32,10 +32,7 @@ int ulm_cmd_profile(int argc, char **argv) {
         return ULM_EXIT_USAGE;
     }
     ulm_profiler_params pp = ulm_profiler_params_init();
-    if (aso && !ulm_profile_parse_as_of(aso, &pp.as_of)) {
-        ulm_errorf("profile", "--as-of: cannot read the date '%s' (YYYY-MM-DD or an ISO time)", aso);
-        return ULM_EXIT_USAGE;
-    }
+    if (!ulm_profile_as_of_opt("profile", aso, &pp.as_of)) return ULM_EXIT_USAGE;
     bool json = ulm_opt_get(opts, no, "json") != NULL;
     double t0 = ulm_now();
     ulm_events ev;

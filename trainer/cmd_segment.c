@@ -99,10 +99,7 @@ int ulm_cmd_segment(int argc, char **argv) {
     }
     pp.k = (uint32_t)k;
     pp.seed = seed;
-    if (aso && !ulm_profile_parse_as_of(aso, &pp.as_of)) {
-        ulm_errorf("segment", "--as-of: cannot read the date '%s' (YYYY-MM-DD or an ISO time)", aso);
-        return ULM_EXIT_USAGE;
-    }
+    if (!ulm_profile_as_of_opt("segment", aso, &pp.as_of)) return ULM_EXIT_USAGE;
     if (model && (ulm_opt_get(opts, no, "k") || ulm_opt_get(opts, no, "seed"))) {
         ulm_errorf("segment", "--k and --seed are for fitting; --model scores with a trained profiler");
         return ULM_EXIT_USAGE;

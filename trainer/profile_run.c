@@ -13,7 +13,11 @@ void ulm_profile_set_free(ulm_profile_set *s) {
     memset(s, 0, sizeof *s);
 }
 
-bool ulm_profile_parse_as_of(const char *s, int64_t *as_of) { return s && ulm_parse_time(s, strlen(s), as_of); }
+bool ulm_profile_as_of_opt(const char *cmd, const char *s, int64_t *as_of) {
+    if (!s || ulm_parse_time(s, strlen(s), as_of)) return true;
+    ulm_errorf(cmd, "--as-of: cannot read the date '%s' (YYYY-MM-DD or an ISO time)", s);
+    return false;
+}
 
 ulm_status ulm_profile_run(const ulm_events *ev, const ulm_profiler *p, int64_t as_of, ulm_profile_set *out,
                            ulm_diag *diag) {

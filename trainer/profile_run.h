@@ -43,7 +43,8 @@ ulm_status ulm_profile_write_histories(const char *path, const ulm_events *ev, c
  * warning on stderr when the store cannot support one (fewer than 2 buyers). Returns 0, or 2 for a
  * usage error. */
 int ulm_train_profiler(const ulm_events *ev, const ulm_opt *opts, size_t no, ulm_profiler **p);
-/* Parses --as-of: YYYY-MM-DD (midnight UTC, events strictly before count). */
-bool ulm_profile_parse_as_of(const char *s, int64_t *as_of);
+/* Parses a given --as-of (YYYY-MM-DD, midnight UTC, or an ISO time; events strictly before count) into
+ * *as_of; NULL leaves *as_of alone. False after printing the usage error as command cmd. */
+bool ulm_profile_as_of_opt(const char *cmd, const char *s, int64_t *as_of);
 
 #endif
