@@ -10,6 +10,7 @@
 #include "ulm/ulm.h"
 #include "ulm/ulm_recommend.h"
 #include "ulm/ulm_rectrain.h"
+#include "test_planted.h"
 #include "ulm_test.h"
 
 ULM_TEST(quant_f16_exact) {
@@ -74,21 +75,6 @@ ULM_TEST(quant_q8_rows_and_dot) {
 }
 
 enum { NU = 120, NI = 300, NF = 64, K = 10 };
-
-/* Users of group g (u % 5) mostly take items of the same group; deterministic. */
-static int planted(ulm_imatrix *x) {
-    static uint32_t u[NU * NI], it[NU * NI];
-    static float w[NU * NI];
-    size_t n = 0;
-    uint32_t s = 11;
-    for (uint32_t a = 0; a < NU; a++)
-        for (uint32_t b = 0; b < NI; b++) {
-            s = s * 1664525u + 1013904223u;
-            double r = (s >> 8) / 16777216.0;
-            if (r < ((a % 5 == b % 5) ? 0.2 : 0.02)) u[n] = a, it[n] = b, w[n] = 1.0f + (float)(s >> 30), n++;
-        }
-    return ulm_imatrix_from_triplets(NU, NI, n, u, it, w, NULL, x, NULL) != ULM_OK;
-}
 
 /* A bundle of NI items ("i0"...) with POPR and m exported in format q. */
 static int bundle(const ulm_rec_model *m, ulm_rec_quant q, uint8_t **buf, size_t *len) {
@@ -163,7 +149,7 @@ static int check(const ulm_model *m, const ulm_imatrix *x, uint32_t u, const dou
 
 ULM_TEST(quant_bundles_score_within_quantisation_error) {
     ulm_imatrix x;
-    ASSERT_TRUE(planted(&x) == 0);
+    ASSERT_TRUE(ulm_test_planted(NU, NI, 5, 0.2, 0.02, 11, 1, &x) == 0);
     const ulm_rec_algo algos[] = {ULM_REC_BPR, ULM_REC_ALS, ULM_REC_EASE, ULM_REC_ITEMKNN};
     double *ref = malloc(NI * sizeof *ref);
     float *fr = malloc(NI * sizeof *fr);

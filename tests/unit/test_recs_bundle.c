@@ -9,24 +9,10 @@
 #include "ulm/ulm.h"
 #include "ulm/ulm_recommend.h"
 #include "ulm/ulm_rectrain.h"
+#include "test_planted.h"
 #include "ulm_test.h"
 
 enum { NU = 80, NI = 48 };
-
-/* Users of group g (u % 3) mostly take items of the same group (i % 3); deterministic. */
-static int planted3(ulm_imatrix *x) {
-    uint32_t u[NU * NI], it[NU * NI];
-    float w[NU * NI];
-    size_t n = 0;
-    uint32_t s = 7;
-    for (uint32_t a = 0; a < NU; a++)
-        for (uint32_t b = 0; b < NI; b++) {
-            s = s * 1664525u + 1013904223u;
-            double r = (s >> 8) / 16777216.0;
-            if (r < ((a % 3 == b % 3) ? 0.35 : 0.04)) u[n] = a, it[n] = b, w[n] = 1.0f + (float)(s >> 30), n++;
-        }
-    return ulm_imatrix_from_triplets(NU, NI, n, u, it, w, NULL, x, NULL) != ULM_OK;
-}
 
 static char text_buf[NI][32];
 static const char *texts[NI];
@@ -120,7 +106,7 @@ static int check_against_trainer(ulm_rec_algo algo, const ulm_imatrix *x, const 
 ULM_TEST(recs_bundle_every_algo_scores_like_the_trainer) {
     make_texts();
     ulm_imatrix x;
-    ASSERT_TRUE(planted3(&x) == 0);
+    ASSERT_TRUE(ulm_test_planted(NU, NI, 3, 0.35, 0.04, 7, 1, &x) == 0);
     const ulm_rec_algo algos[] = {ULM_REC_POP, ULM_REC_ITEMKNN, ULM_REC_ALS, ULM_REC_BPR, ULM_REC_EASE, ULM_REC_CONTENT,
                                   ULM_REC_HYBRID};
     for (size_t a = 0; a < sizeof algos / sizeof algos[0]; a++) {
@@ -162,7 +148,7 @@ static uint32_t recommend_explained(const ulm_model *m, const uint32_t *h, size_
 ULM_TEST(recs_bundle_explanations) {
     make_texts();
     ulm_imatrix x;
-    ASSERT_TRUE(planted3(&x) == 0);
+    ASSERT_TRUE(ulm_test_planted(NU, NI, 3, 0.35, 0.04, 7, 1, &x) == 0);
     enum { K = 6, E = ULM_RECOMMEND_MAX_EXPLAIN };
     const uint32_t h[] = {0, 3, 7, 9, 12, 30};
     const size_t nh = sizeof h / sizeof h[0];
@@ -255,7 +241,7 @@ ULM_TEST(recs_bundle_explanations) {
 ULM_TEST(recs_bundle_rules_and_fallback) {
     make_texts();
     ulm_imatrix x;
-    ASSERT_TRUE(planted3(&x) == 0);
+    ASSERT_TRUE(ulm_test_planted(NU, NI, 3, 0.35, 0.04, 7, 1, &x) == 0);
     ulm_rec_model rm;
     ASSERT_TRUE(train(ULM_REC_EASE, &x, &rm) == 0);
     uint8_t *buf;
@@ -357,7 +343,7 @@ static int expect_damage(const uint8_t *buf, size_t len, const char *tag, uint64
 ULM_TEST(recs_bundle_damage) {
     make_texts();
     ulm_imatrix x;
-    ASSERT_TRUE(planted3(&x) == 0);
+    ASSERT_TRUE(ulm_test_planted(NU, NI, 3, 0.35, 0.04, 7, 1, &x) == 0);
     ulm_rec_model als, knn, hyb;
     ASSERT_TRUE(train(ULM_REC_ALS, &x, &als) == 0);
     ASSERT_TRUE(train(ULM_REC_ITEMKNN, &x, &knn) == 0);

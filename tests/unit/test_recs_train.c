@@ -8,25 +8,8 @@
 #include "ulm/ulm_rectrain.h"
 #include "train/recs_impl.h"
 #include "ulm_native.h"
+#include "test_planted.h"
 #include "ulm_test.h"
-
-/* A deterministic pseudo-random 0/1 matrix with a planted two-block structure (users of group g
- * mostly take items of group g), as triplets into a fresh matrix. */
-static int planted(uint32_t nu, uint32_t ni, double p_in, double p_out, uint32_t seed, ulm_imatrix *x) {
-    uint32_t *u = malloc(nu * ni * sizeof *u), *it = malloc(nu * ni * sizeof *it);
-    float *w = malloc(nu * ni * sizeof *w);
-    size_t n = 0;
-    uint32_t s = seed;
-    for (uint32_t a = 0; a < nu; a++)
-        for (uint32_t b = 0; b < ni; b++) {
-            s = s * 1664525u + 1013904223u;
-            double r = (s >> 8) / 16777216.0;
-            if (r < (((a & 1) == (b & 1)) ? p_in : p_out)) u[n] = a, it[n] = b, w[n] = 1.0f, n++;
-        }
-    ulm_status st = ulm_imatrix_from_triplets(nu, ni, n, u, it, w, NULL, x, NULL);
-    free(u), free(it), free(w);
-    return st != ULM_OK;
-}
 
 ULM_TEST(recs_matrix_triplets) {
     /* user 0: item 2 twice (sums), item 1 with a cancelling negative; user 1: item 0. */
@@ -84,7 +67,7 @@ ULM_TEST(recs_matrix_events) {
 
 ULM_TEST(recs_splits) {
     ulm_imatrix x, tr, te;
-    ASSERT_EQ_INT(planted(40, 30, 0.5, 0.1, 7, &x), 0);
+    ASSERT_EQ_INT(ulm_test_planted(40, 30, 2, 0.5, 0.1, 7, 0, &x), 0);
     ASSERT_STATUS(ulm_imatrix_split_random(&x, 0.2, 42, &tr, &te, NULL), ULM_OK);
     for (uint32_t u = 0; u < x.n_users; u++) {
         size_t n = x.indptr[u + 1] - x.indptr[u], h = te.indptr[u + 1] - te.indptr[u];
@@ -180,7 +163,7 @@ static void ease_reference(const ulm_imatrix *x, double lambda, double *b) {
 
 ULM_TEST(recs_ease_closed_form) {
     ulm_imatrix x;
-    ASSERT_EQ_INT(planted(60, 25, 0.4, 0.1, 11, &x), 0);
+    ASSERT_EQ_INT(ulm_test_planted(60, 25, 2, 0.4, 0.1, 11, 0, &x), 0);
     double *want = malloc(25 * 25 * sizeof *want);
     ease_reference(&x, 7.5, want);
     ulm_linalg nat;
@@ -254,7 +237,7 @@ static double als_item_residual(const ulm_imatrix *x, const ulm_rec_model *m) {
 
 ULM_TEST(recs_als_normal_equations) {
     ulm_imatrix x;
-    ASSERT_EQ_INT(planted(80, 40, 0.3, 0.05, 3, &x), 0);
+    ASSERT_EQ_INT(ulm_test_planted(80, 40, 2, 0.3, 0.05, 3, 0, &x), 0);
     ulm_rec_params p = ulm_rec_params_init(ULM_REC_ALS);
     p.factors = 8, p.iters = 5, p.reg = 0.1f, p.alpha = 5;
     p.cg_steps = 0; /* exact: the last half-step solves the item rows exactly */
@@ -305,7 +288,7 @@ ULM_TEST(recs_als_cg_block_sizes) {
     ulm_imatrix x;
     /* 300 users: item rows have about 90 entries, so the item half-steps take the gathered path
      * (rows of 64 entries or more are copied together first) and the user ones the indexed path. */
-    ASSERT_EQ_INT(planted(300, 50, 0.5, 0.1, 7, &x), 0);
+    ASSERT_EQ_INT(ulm_test_planted(300, 50, 2, 0.5, 0.1, 7, 0, &x), 0);
     static const uint32_t sizes[] = {13, 40, 75};
     for (size_t q = 0; q < sizeof sizes / sizeof *sizes; q++) {
         ulm_rec_params p = ulm_rec_params_init(ULM_REC_ALS);
@@ -333,7 +316,7 @@ ULM_TEST(recs_als_cg_block_sizes) {
 
 ULM_TEST(recs_knn_cosine_brute_force) {
     ulm_imatrix x;
-    ASSERT_EQ_INT(planted(50, 20, 0.4, 0.1, 5, &x), 0);
+    ASSERT_EQ_INT(ulm_test_planted(50, 20, 2, 0.4, 0.1, 5, 0, &x), 0);
     ulm_rec_params p = ulm_rec_params_init(ULM_REC_ITEMKNN);
     p.weighting = ULM_KNN_NONE;
     p.neighbours = 5;
@@ -369,7 +352,7 @@ ULM_TEST(recs_knn_cosine_brute_force) {
 ULM_TEST(recs_models_beat_popularity_on_planted_data) {
     /* Two taste groups: every personalised model must find them, popularity cannot. */
     ulm_imatrix x, tr, te;
-    ASSERT_EQ_INT(planted(200, 60, 0.3, 0.03, 9, &x), 0);
+    ASSERT_EQ_INT(ulm_test_planted(200, 60, 2, 0.3, 0.03, 9, 0, &x), 0);
     ASSERT_STATUS(ulm_imatrix_split_random(&x, 0.2, 1, &tr, &te, NULL), ULM_OK);
     uint32_t k = 10;
     double ndcg[ULM_REC__COUNT];
