@@ -358,3 +358,8 @@ ulm_model *ulm_churn_model_open(const char *cmd, const char *path) {
     }
     return m;
 }
+
+float ulm_churn_value_at_risk(float p, const float *x) {
+    float tenure = x[ULM_CF_TENURE] > 30 ? x[ULM_CF_TENURE] : 30;
+    return p * (x[ULM_CF_SPEND] > 0 ? x[ULM_CF_SPEND] : 0) * 365.0f / tenure;
+}

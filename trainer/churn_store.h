@@ -75,6 +75,10 @@ ulm_status ulm_churn_rows_csv(const char *path, const ulm_events *ev, const ulm_
  * start of the day after the last event. Prints an error naming cmd and returns false on a bad date. */
 bool ulm_churn_as_of(const char *cmd, const char *value, const ulm_events *ev, int64_t *as_of);
 
+/* Value at risk of a customer-v1 feature row x with churn risk p: p x the annual spend rate
+ * (spend x 365 / max(tenure, 30 days)); what `ulm alerts` reports and the dashboard ranks by. */
+float ulm_churn_value_at_risk(float p, const float *x);
+
 /* Loads the bundle at path for command cmd, which must carry a churn model trained from an event
  * log (customer features); prints why not and returns NULL otherwise. Free with ulm_model_free. */
 ulm_model *ulm_churn_model_open(const char *cmd, const char *path);

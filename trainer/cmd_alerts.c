@@ -149,8 +149,7 @@ int ulm_cmd_alerts(int argc, char **argv) {
         const char *id = ulm_dict_str(&ev.users, rows.user[i], &il);
         if (ulm_dict_intern(&now, id, il, NULL) == ULM_NONE) goto done;
         if (ulm_dict_find(&before, id, il) != ULM_NONE) continue; /* reported before and still at risk */
-        float tenure = x[ULM_CF_TENURE] > 30 ? x[ULM_CF_TENURE] : 30;
-        t.value = t.p * (x[ULM_CF_SPEND] > 0 ? x[ULM_CF_SPEND] : 0) * 365.0f / tenure;
+        t.value = ulm_churn_value_at_risk(t.p, x);
         al[n_new++] = t;
     }
     sort_alerts(al, n_new);

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "churn_store.h"
 #include "dashboard_data.h"
 #include "profile_run.h"
 #include "ulm/ulm_churn_model.h"
@@ -23,11 +24,6 @@ static void num(ulm_sb *b, const char *fmt, double v) {
     else ulm_sb_printf(b, "null");
 }
 
-/* Value at risk as `ulm alerts` defines it: risk x the annual spend rate (spend x 365 / max(tenure, 30)). */
-static double value_at_risk(float p, const float *x) {
-    float tenure = x[ULM_CF_TENURE] > 30 ? x[ULM_CF_TENURE] : 30;
-    return (double)(p * (x[ULM_CF_SPEND] > 0 ? x[ULM_CF_SPEND] : 0) * 365.0f / tenure);
-}
 
 typedef struct risk {
     uint32_t row;
@@ -183,7 +179,7 @@ static ulm_status churn_part(ulm_sb *b, const ulm_dash_in *in, const uint8_t *us
         p_sum += r.p;
         if (!(r.p >= in->threshold)) continue;
         (*at_risk)++;
-        r.value = value_at_risk(r.p, x);
+        r.value = ulm_churn_value_at_risk(r.p, x);
         *var_total += r.value;
         keep_top(top, &n_top, cap, r);
     }
