@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "export.h"
+#include "export_edge.h"
 #include "profile_run.h"
 #include "ulm/ulm_reccycle.h"
 #include "ulm/ulm_score.h"
@@ -43,6 +44,14 @@ static const char usage[] =
     "                      bought items come back once a cycle old: docs/recs.md)\n"
     "  --quantize Q        recommender numbers: int8 (default: int8 factor rows with a per-row scale, u16 ids,\n"
     "                      fp16 weights), fp16, or none (f32 everywhere, as before 0.3; docs/format.md)\n"
+    "  --edge              a bundle for browsers and edge workers (docs/edge.md): --catalogue bought\n"
+    "                      --names none --prices none --profile-items none --compact --no-user-table\n"
+    "  --catalogue all|bought  bought: only items some identified customer purchased (default all)\n"
+    "  --names all|none    none: no item names (ITNM); --prices all|none: no latest prices (ITPR)\n"
+    "  --profile-items all|none  none: the profiler without item categories, reference prices and\n"
+    "                      keywords (segments, stages and CLV stay; k-means then uses no discount share)\n"
+    "  --compact           front-coded item ids, popularity and repurchase cycles in F16 where that is\n"
+    "                      exact, the ALS Gram matrix as its triangle (older readers: ERR_VERSION)\n"
     "  --seed N            seed of the recommender, k-means and churn splits (default 42)\n"
     "  --threads N         worker threads (default 1; the bundle is the same for a given N)\n"
     "  --json              report as one JSON object\n";
@@ -77,6 +86,36 @@ static int mark_denied(const char *list, bool is_file, const ulm_events *ev, uin
     }
     free(text);
     return unknown;
+}
+
+/* True when option name is "none" (its other value is "all"). */
+static bool is_none(const ulm_opt *opts, size_t no, const char *name) {
+    const char *v = ulm_opt_get(opts, no, name);
+    return v && strcmp(v, "none") == 0;
+}
+
+/* --edge sets the edge bundle's options the command line leaves unset; checks their values. */
+static int edge_preset(ulm_opt *opts, size_t no) {
+    static const char *const preset[][2] = {{"catalogue", "bought"}, {"names", "none"}, {"prices", "none"},
+                                            {"profile-items", "none"}, {"compact", "1"}, {"no-user-table", "1"}};
+    bool edge = ulm_opt_get(opts, no, "edge") != NULL;
+    for (size_t p = 0; p < sizeof preset / sizeof preset[0]; p++)
+        for (size_t i = 0; i < no; i++)
+            if (!strcmp(opts[i].name, preset[p][0]) && !opts[i].value && edge) opts[i].value = preset[p][1];
+    const char *cat = ulm_opt_get(opts, no, "catalogue");
+    if (cat && strcmp(cat, "all") && strcmp(cat, "bought")) {
+        ulm_errorf("train", "unknown --catalogue '%s' (all, bought)", cat);
+        return 1;
+    }
+    static const char *const two[] = {"names", "prices", "profile-items"};
+    for (size_t t = 0; t < 3; t++) {
+        const char *v = ulm_opt_get(opts, no, two[t]);
+        if (v && strcmp(v, "all") && strcmp(v, "none")) {
+            ulm_errorf("train", "unknown --%s '%s' (all, none)", two[t], v);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* --offers: the offers file's offers (uplift from --uplift-data where it has campaign rows) go into the
@@ -120,17 +159,21 @@ int ulm_cmd_train(int argc, char **argv) {
                       {"churn", true, NULL}, {"cutoff", true, NULL}, {"horizon", true, NULL}, {"churn-table", true, NULL},
                       {"no-profiles", false, NULL}, {"k", true, NULL},
                       {"cycle-min-buyers", true, NULL}, {"offers", true, NULL}, {"uplift-data", true, NULL},
-                      {"quantize", true, NULL}};
+                      {"quantize", true, NULL}, {"edge", false, NULL}, {"catalogue", true, NULL}, {"names", true, NULL},
+                      {"prices", true, NULL}, {"profile-items", true, NULL}, {"compact", false, NULL}};
     size_t no = sizeof opts / sizeof opts[0];
     ulm_args a;
     int r = ulm_args_parse(&a, argc, argv, opts, no, usage);
     if (r) return r == 1 ? ULM_EXIT_OK : ULM_EXIT_USAGE;
+    if (edge_preset(opts, no) != 0) return ULM_EXIT_USAGE;
     const char *out = ulm_opt_get(opts, no, "out");
     if (a.npos != 1 || !out) {
         fprintf(stderr, "ulm train: expected STORE and --out FILE\n\n%s", usage);
         return ULM_EXIT_USAGE;
     }
     ulm_export_opts eo = {.user_table = !ulm_opt_get(opts, no, "no-user-table"), .as_of = INT64_MIN};
+    eo.no_names = is_none(opts, no, "names"), eo.no_prices = is_none(opts, no, "prices");
+    eo.compact = ulm_opt_get(opts, no, "compact") != NULL;
     if (!ulm_opt_f64(opts, no, "half-life", 30.0, &eo.half_life_days)) return ULM_EXIT_USAGE;
     if (eo.half_life_days < 0) {
         ulm_errorf("train", "--half-life must be >= 0 days");
@@ -152,6 +195,13 @@ int ulm_cmd_train(int argc, char **argv) {
     memset(&d, 0, sizeof d);
     ulm_status s = ULM_OK;
     if (!ulm_store_load("train", a.pos[0], &ev)) return ULM_EXIT_FAIL;
+    uint32_t dropped = 0;
+    const char *cat = ulm_opt_get(opts, no, "catalogue");
+    if (cat && !strcmp(cat, "bought") && (s = ulm_edge_restrict_catalogue(&ev, &dropped)) != ULM_OK) {
+        ulm_errorf("train", "--catalogue bought: %s", ulm_status_name(s));
+        ulm_events_free(&ev);
+        return ULM_EXIT_FAIL;
+    }
     uint8_t *deny = calloc((size_t)ev.items.n + 1, 1);
     int unknown = deny ? mark_denied(ulm_opt_get(opts, no, "deny"), false, &ev, deny) : -1;
     int unknown_f = deny ? mark_denied(ulm_opt_get(opts, no, "deny-file"), true, &ev, deny) : -1;
@@ -248,7 +298,7 @@ int ulm_cmd_train(int argc, char **argv) {
         s = cycles ? ulm_repurchase_cycles(&ev, (uint32_t)cyc_min, cycles, &n_cyc) : ULM_ERR_NOMEM;
     }
     eo.cycles = cycles;
-    ulm_sb_printf(&rj, ",\"repurchase_cycles\":%u", n_cyc);
+    ulm_sb_printf(&rj, ",\"repurchase_cycles\":%u,\"items_dropped\":%u", n_cyc, dropped);
     if (s == ULM_OK) s = ulm_export_bundle(&ev, &eo, &buf, &len, &info, &d);
     free(cycles);
     if (s == ULM_OK) s = ulm_file_write_atomic(out, buf, len, &d);

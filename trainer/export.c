@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "export.h"
+#include "export_edge.h"
 #include "ulm/ulm_reccycle.h"
 #include "ulm/ulm_train.h"
 
@@ -133,7 +134,8 @@ static ulm_status add_users(ulm_writer *w, const ulm_events *ev) {
 }
 
 /* Trains popularity and adds POPR. */
-static ulm_status add_popularity(ulm_writer *w, const ulm_events *ev, const ulm_export_opts *o, int64_t *as_of) {
+static ulm_status add_popularity(ulm_writer *w, const ulm_events *ev, const ulm_export_opts *o, int64_t *as_of,
+                                 uint32_t *ties) {
     uint32_t n = ev->items.n;
     double *score = malloc(((size_t)n + 1) * sizeof *score);
     float *f = malloc(((size_t)n + 1) * sizeof *f);
@@ -147,7 +149,9 @@ static ulm_status add_popularity(ulm_writer *w, const ulm_events *ev, const ulm_
     p.as_of = o->as_of;
     ulm_status s = ulm_pop_train(ev, &p, score, as_of);
     for (uint32_t i = 0; s == ULM_OK && i < n; i++) f[i] = (float)score[i];
-    if (s == ULM_OK) s = ulm_writer_section(w, "POPR", ULM_DT_F32, n, 0, 1, ULM_SECTION_REQUIRED, f, (uint64_t)n * 4);
+    bool done = false;
+    if (s == ULM_OK && o->compact) s = ulm_edge_put_pop(w, f, n, &done, ties);
+    if (s == ULM_OK && !done) s = ulm_writer_section(w, "POPR", ULM_DT_F32, n, 0, 1, ULM_SECTION_REQUIRED, f, (uint64_t)n * 4);
     free(score);
     free(f);
     return s;
@@ -163,13 +167,18 @@ ulm_status ulm_export_bundle(const ulm_events *ev, const ulm_export_opts *o, uin
     ulm_writer *w;
     ulm_status s = ulm_writer_new(ULM_KIND_MODEL, NULL, &w);
     if (s != ULM_OK) return s;
-    s = add_dict(w, "ITID", &ev->items, ULM_SECTION_REQUIRED);
-    if (s == ULM_OK) s = add_names(w, ev, &info->items_with_names);
-    if (s == ULM_OK) s = add_prices(w, ev);
-    if (s == ULM_OK) s = add_popularity(w, ev, o, &info->as_of);
+    bool ids_done = false;
+    if (o->compact) s = ulm_edge_put_ids(w, &ev->items, &ids_done);
+    if (s == ULM_OK && !ids_done) s = add_dict(w, "ITID", &ev->items, ULM_SECTION_REQUIRED);
+    if (s == ULM_OK && !o->no_names) s = add_names(w, ev, &info->items_with_names);
+    if (s == ULM_OK && !o->no_prices) s = add_prices(w, ev);
+    if (s == ULM_OK) s = add_popularity(w, ev, o, &info->as_of, &info->pop_f16_ties);
     if (s == ULM_OK && o->user_table) s = add_users(w, ev);
-    if (s == ULM_OK && o->recs) s = ulm_rec_model_export_q(o->recs, o->recs_hist_weight, o->recs_ease_keep, o->recs_quant, w, diag);
-    if (s == ULM_OK && o->cycles) s = ulm_repurchase_cycles_write(o->cycles, ev->items.n, w);
+    if (s == ULM_OK && o->recs)
+        s = ulm_rec_model_export_c(o->recs, o->recs_hist_weight, o->recs_ease_keep, o->recs_quant, o->compact, w, diag);
+    bool cyc_done = false;
+    if (s == ULM_OK && o->cycles && o->compact) s = ulm_edge_put_cycles(w, o->cycles, ev->items.n, &cyc_done);
+    if (s == ULM_OK && o->cycles && !cyc_done) s = ulm_repurchase_cycles_write(o->cycles, ev->items.n, w);
     for (uint32_t i = 0; o->deny && i < ev->items.n; i++) info->items_denied += o->deny[i] != 0;
     if (s == ULM_OK && info->items_denied)
         s = ulm_writer_section(w, "ITDN", ULM_DT_U8, ev->items.n, 0, 1, 0, o->deny, ev->items.n);

@@ -19,12 +19,15 @@ typedef struct ulm_export_opts {
     uint32_t recs_ease_keep;   /* EASE entries kept per item */
     const float *cycles;       /* NULL, or [items] learned repurchase cycles in days (RCRP; recs_cycle.c) */
     ulm_rec_quant recs_quant;  /* the recommender's number format (ulm train --quantize) */
+    bool no_names, no_prices;  /* leave ITNM / ITPR out (ulm train --names none, --prices none) */
+    bool compact;              /* front-coded ids, F16 popularity and cycles where exact, the Gram's triangle */
 } ulm_export_opts;
 
 typedef struct ulm_export_info {
     uint32_t items, users, items_with_names, items_denied;
     int64_t as_of;
     size_t bytes;
+    uint32_t pop_f16_ties; /* --compact: neighbours in the popularity order that F16 made equal */
 } ulm_export_info;
 
 /* Trains the foundation models on ev and serialises the bundle into *buf (free with free()). */

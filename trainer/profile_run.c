@@ -261,6 +261,8 @@ int ulm_train_profiler(const ulm_events *ev, const ulm_opt *opts, size_t no, ulm
     }
     pp.k = (uint32_t)k;
     pp.seed = seed;
+    const char *pi = ulm_opt_get(opts, no, "profile-items");
+    pp.no_item_data = pi && strcmp(pi, "none") == 0;
     ulm_profile_set set;
     ulm_profiler_report rep;
     ulm_diag d;

@@ -6,6 +6,7 @@
 #include "ulm_impl.h"
 #include "ulm_model_impl.h"
 #include "profile_impl.h"
+#include "quant.h"
 
 /* Sections this reader understands; a REQUIRED section not listed fails with ULM_ERR_VERSION. */
 static const char *const known_sections[] = {"META", "ITID", "ITNM", "ITPR", "POPR", "USID", "USOF", "USIT", "ITDN",
@@ -13,7 +14,7 @@ static const char *const known_sections[] = {"META", "ITID", "ITNM", "ITPR", "PO
                                              "PFCT", "PFCN", "PFRP", "PFVO", "PFID", "PFWO", "PFWI", "RFMQ",
                                              "KMFT", "KMSC", "KMNS", "KMDS", "LCST", "CLVP",
                                              "RCHD", "RCIF", "RCGR", "RCIB", "RCNO", "RCNI", "RCNW", "RCCO", "RCCI", "RCCW", "RCPP",
-                                             "RCRP",
+                                             "RCRP", "ITIC", "RCGT", "RCRS",
                                              "NBAO", "NBAI",
                                              NULL};
 
@@ -112,10 +113,13 @@ static ulm_status load_parts(ulm_model *m, uint32_t flags, ulm_diag *diag) {
     ulm_status s = ulm_bundle_check_known(m->bundle, known_sections, diag);
     if (s != ULM_OK) return s;
     ulm_section ids, names, prices, pop, uids, uoff, uitems;
-    if ((s = need(m->bundle, "ITID", ULM_DT_STRTAB, ULM_NONE, true, &ids, diag)) != ULM_OK) return s;
+    if (ulm_bundle_find(m->bundle, "ITIC", &ids) == ULM_OK) { /* front-coded ids (ulm train --edge) */
+        if ((s = ulm__ids_decode(m, &ids, &ids, diag)) != ULM_OK) return s;
+    } else if ((s = need(m->bundle, "ITID", ULM_DT_STRTAB, ULM_NONE, true, &ids, diag)) != ULM_OK) return s;
     if ((s = load_strtab(m, &ids, &m->item_ids, &m->item_index, diag)) != ULM_OK) return s;
     m->n_items = m->item_ids.count;
-    if ((s = need(m->bundle, "POPR", ULM_DT_F32, m->n_items, true, &pop, diag)) != ULM_OK) return s;
+    uint32_t pop_dt = ulm_bundle_find(m->bundle, "POPR", &pop) == ULM_OK && pop.dtype == ULM_DT_F16 ? ULM_DT_F16 : ULM_DT_F32;
+    if ((s = need(m->bundle, "POPR", pop_dt, m->n_items, true, &pop, diag)) != ULM_OK) return s;
     if ((s = need(m->bundle, "ITNM", ULM_DT_STRTAB, m->n_items, false, &names, diag)) != ULM_OK) return s;
     if ((s = need(m->bundle, "ITPR", ULM_DT_F32, m->n_items, false, &prices, diag)) != ULM_OK) return s;
     if (names.data) {
@@ -135,10 +139,12 @@ static ulm_status load_parts(ulm_model *m, uint32_t flags, ulm_diag *diag) {
         return ULM_ERR_NOMEM;
     }
     for (uint32_t i = 0; i < m->n_items; i++) {
-        m->pop_score[i] = ulm__rdf32(pop.data + 4 * (uint64_t)i);
+        m->pop_score[i] = pop.dtype == ULM_DT_F16 ? ulm__f16_to_f32(ulm__rd16(pop.data + 2 * (uint64_t)i))
+                                                  : ulm__rdf32(pop.data + 4 * (uint64_t)i);
         if ((flags & ULM_LOAD_DEEP) && !isfinite(m->pop_score[i])) {
             ulm__free(m->alloc, tmp, 0);
-            return ulm__fail(diag, ULM_ERR_FORMAT, "POPR", pop.offset + 4 * (uint64_t)i, "score of item %u is not finite", i);
+            return ulm__fail(diag, ULM_ERR_FORMAT, "POPR", pop.offset + (pop.dtype == ULM_DT_F16 ? 2 : 4) * (uint64_t)i,
+                             "score of item %u is not finite", i);
         }
         m->pop_order[i] = i;
     }
@@ -206,6 +212,7 @@ void ulm_model_free(ulm_model *m) {
     ulm__free(m->alloc, m->pop_score, 0);
     ulm__free(m->alloc, m->pop_order, 0);
     ulm__free(m->alloc, m->user_items, 0);
+    ulm__free(m->alloc, m->ids_image, m->ids_image_len);
     ulm__profiler_destroy(m->profile);
     ulm__free(m->alloc, m->owned, m->owned_len);
     ulm__free(m->alloc, m, sizeof *m);

@@ -50,7 +50,12 @@ struct ulm_profiler {
     int has_stage;
     double stage[ULM__ST_N];
     double clvp[ULM__CLVP_N];
+    int no_item_data;     /* 1: no categories, reference prices or keywords (ulm train --profile-items none) */
 };
+
+/* Empties a built profiler's per-item data (categories, reference prices, keyword index and
+ * vocabulary) and marks it no_item_data: profiles then leave the features that need it undefined. */
+ulm_status ulm__profiler_drop_item_data(ulm_profiler *p);
 
 /* Loads the profile sections of a model into m->profile (internal; model.c calls it). */
 struct ulm_model;

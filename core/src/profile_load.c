@@ -90,11 +90,18 @@ static ulm_status strtab_dict(const ulm_section *s, ulm_dict *d, int ascending, 
     return ULM_OK;
 }
 
+static ulm_status load_fitted(ulm_model *m, ulm_profiler *p, ulm_diag *diag);
+
 static ulm_status load(ulm_model *m, ulm_profiler *p, ulm_diag *diag) {
     const ulm_bundle *b = m->bundle;
     uint32_t ni = m->n_items;
-    ulm_section ct, cn, rp, vo, id, wo, wi, cp;
+    ulm_section ct, cn, rp, vo, id, wo, wi;
     ulm_status s;
+    if (ulm_bundle_find(b, "PFCT", &ct) != ULM_OK) { /* no per-item data (ulm train --profile-items none) */
+        p->n_items = ni;
+        if ((s = ulm__profiler_drop_item_data(p)) != ULM_OK) return s;
+        return load_fitted(m, p, diag);
+    }
     if ((s = need(b, "PFCT", ULM_DT_U32, ni, ULM_NONE, &ct, diag)) != ULM_OK) return s;
     if ((s = need(b, "PFCN", ULM_DT_STRTAB, ULM_NONE, ULM_NONE, &cn, diag)) != ULM_OK) return s;
     if ((s = need(b, "PFRP", ULM_DT_F64, ni, ULM_NONE, &rp, diag)) != ULM_OK) return s;
@@ -102,7 +109,6 @@ static ulm_status load(ulm_model *m, ulm_profiler *p, ulm_diag *diag) {
     if ((s = need(b, "PFID", ULM_DT_F64, vo.rows, ULM_NONE, &id, diag)) != ULM_OK) return s;
     if ((s = need(b, "PFWO", ULM_DT_U32, ni + 1, ULM_NONE, &wo, diag)) != ULM_OK) return s;
     if ((s = need(b, "PFWI", ULM_DT_U32, ULM_NONE, ULM_NONE, &wi, diag)) != ULM_OK) return s;
-    if ((s = need(b, "CLVP", ULM_DT_F64, ULM__CLVP_N, ULM_NONE, &cp, diag)) != ULM_OK) return s;
     if ((s = strtab_dict(&cn, &p->cats, 0, diag)) != ULM_OK) return s;
     if ((s = strtab_dict(&vo, &p->vocab, 1, diag)) != ULM_OK) return s;
     p->n_items = ni;
@@ -138,6 +144,15 @@ static ulm_status load(ulm_model *m, ulm_profiler *p, ulm_diag *diag) {
         if (p->word_ids[i] >= nw)
             return ulm__fail(diag, ULM_ERR_FORMAT, "PFWI", wi.offset + 4 * (uint64_t)i, "word %u of %zu", p->word_ids[i], nw);
     }
+    return load_fitted(m, p, diag);
+}
+
+/* CLVP, RFMQ, LCST and the k-means sections: what the profiler fitted on customers. */
+static ulm_status load_fitted(ulm_model *m, ulm_profiler *p, ulm_diag *diag) {
+    const ulm_bundle *b = m->bundle;
+    ulm_section cp;
+    ulm_status s;
+    if ((s = need(b, "CLVP", ULM_DT_F64, ULM__CLVP_N, ULM_NONE, &cp, diag)) != ULM_OK) return s;
     /* CLV parameters. */
     double *c = p->clvp;
     if ((s = f64s(&cp, c, ULM__CLVP_N, 0, diag)) != ULM_OK) return s;
@@ -225,7 +240,8 @@ static ulm_status load(ulm_model *m, ulm_profiler *p, ulm_diag *diag) {
 ulm_status ulm__profile_load(ulm_model *m, uint32_t flags, ulm_diag *diag) {
     (void)flags;
     ulm_section s0;
-    if (ulm_bundle_find(m->bundle, "PFCT", &s0) != ULM_OK) return ULM_OK; /* no profiler in this bundle */
+    if (ulm_bundle_find(m->bundle, "PFCT", &s0) != ULM_OK && ulm_bundle_find(m->bundle, "CLVP", &s0) != ULM_OK)
+        return ULM_OK; /* no profiler in this bundle */
     ulm_profiler *p = ulm__calloc(m->alloc, 1, sizeof *p);
     if (!p) return ULM_ERR_NOMEM;
     p->alloc = m->alloc;

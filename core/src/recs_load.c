@@ -155,6 +155,27 @@ static ulm_status load_factors(const ulm_model *m, ulm__recs *r, bool deep, ulm_
     return load_f32(m, &sec, (size_t)n * f, deep, &r->item_f, diag);
 }
 
+/* RCGT (`ulm train --edge`): the Gram matrix's upper triangle, row by row, mirrored into r->gram. */
+static ulm_status load_gram_triangle(const ulm_model *m, ulm__recs *r, const ulm_section *sec, bool deep,
+                                     ulm_diag *diag) {
+    uint32_t f = r->factors;
+    uint64_t n = (uint64_t)f * (f + 1) / 2;
+    if (sec->dtype != ULM_DT_F32 || sec->rows != n || sec->cols != 0)
+        return ulm__fail(diag, ULM_ERR_FORMAT, "RCGT", sec->offset,
+                         "section RCGT has dtype %u and shape %u x %u, expected F32 and %llu x 0 for %u factors",
+                         sec->dtype, sec->rows, sec->cols, (unsigned long long)n, f);
+    float *t;
+    ulm_status s = load_f32(m, sec, (size_t)n, deep, &t, diag);
+    if (s == ULM_OK) {
+        r->gram = ulm__alloc(m->alloc, ((size_t)f * f + 1) * sizeof *r->gram);
+        if (!r->gram) s = ULM_ERR_NOMEM;
+    }
+    for (uint32_t i = 0, k = 0; s == ULM_OK && i < f; i++)
+        for (uint32_t j = i; j < f; j++, k++) r->gram[(size_t)i * f + j] = r->gram[(size_t)j * f + i] = t[k];
+    ulm__free(m->alloc, t, 0);
+    return s;
+}
+
 /* The sections each recommender needs, after RCHD. */
 static ulm_status load_body(ulm_model *m, ulm__recs *r, bool deep, ulm_diag *diag) {
     ulm_status s = ULM_OK;
@@ -168,8 +189,12 @@ static ulm_status load_body(ulm_model *m, ulm__recs *r, bool deep, ulm_diag *dia
             if ((s = find(m, "RCIB", ULM_DT_F32, n, 0, true, &sec, diag)) != ULM_OK) return s;
             return load_f32(m, &sec, n, deep, &r->bias, diag);
         }
-        if ((s = find(m, "RCGR", ULM_DT_F32, f, f, true, &sec, diag)) != ULM_OK) return s;
-        if ((s = load_f32(m, &sec, (size_t)f * f, deep, &r->gram, diag)) != ULM_OK) return s;
+        if (ulm_bundle_find(m->bundle, "RCGT", &sec) == ULM_OK) {
+            if ((s = load_gram_triangle(m, r, &sec, deep, diag)) != ULM_OK) return s;
+        } else {
+            if ((s = find(m, "RCGR", ULM_DT_F32, f, f, true, &sec, diag)) != ULM_OK) return s;
+            if ((s = load_f32(m, &sec, (size_t)f * f, deep, &r->gram, diag)) != ULM_OK) return s;
+        }
         /* Symmetric with a positive diagonal, or the fold-in's Cholesky solve is meaningless. */
         for (uint32_t i = 0; i < f; i++) {
             if (!(r->gram[(size_t)i * f + i] > 0))

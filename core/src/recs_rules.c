@@ -10,9 +10,38 @@
 #include "ulm_impl.h"
 #include "ulm_model_impl.h"
 
+/* RCRS (`ulm train --compact`): the items with a cycle, u16 indices strictly ascending, zero padding to
+ * four bytes, then their f32 days; every other item has none. */
+static ulm_status load_sparse(ulm_model *m, const ulm_section *s, ulm_diag *diag) {
+    uint64_t k = s->rows, at = (2 * k + 3) & ~(uint64_t)3;
+    if (s->dtype != ULM_DT_BYTES || k > m->n_items || s->size != at + 4 * k)
+        return ulm__fail(diag, ULM_ERR_FORMAT, "RCRS", s->offset, "section RCRS has dtype %u, %u rows and %llu bytes",
+                         s->dtype, s->rows, (unsigned long long)s->size);
+    m->cycle = ulm__calloc(m->alloc, (size_t)m->n_items + 1, sizeof *m->cycle);
+    if (!m->cycle) return ULM_ERR_NOMEM;
+    for (uint64_t j = 0; j < k; j++) {
+        uint32_t i = ulm__rd16(s->data + 2 * j);
+        float c = ulm__rdf32(s->data + at + 4 * j);
+        if (i >= m->n_items || (j > 0 && i <= ulm__rd16(s->data + 2 * (j - 1))))
+            return ulm__fail(diag, ULM_ERR_FORMAT, "RCRS", s->offset + 2 * j, "entry %llu names item %u: not ascending or out of range",
+                             (unsigned long long)j, i);
+        if (!isfinite(c) || c < 1.0f)
+            return ulm__fail(diag, ULM_ERR_FORMAT, "RCRS", s->offset + at + 4 * j,
+                             "item %u has repurchase cycle %g days: expected a finite value >= 1", i, (double)c);
+        m->cycle[i] = c;
+    }
+    for (uint64_t b = 2 * k; b < at; b++)
+        if (s->data[b]) return ulm__fail(diag, ULM_ERR_FORMAT, "RCRS", s->offset + b, "non-zero padding");
+    return ULM_OK;
+}
+
 ulm_status ulm__recs_rules_load(ulm_model *m, uint32_t flags, ulm_diag *diag) {
     (void)flags;
     ulm_section s;
+    bool sparse = ulm_bundle_find(m->bundle, "RCRS", &s) == ULM_OK;
+    if (sparse && ulm_bundle_find(m->bundle, "RCRP", &s) == ULM_OK)
+        return ulm__fail(diag, ULM_ERR_FORMAT, "RCRS", s.offset, "the bundle has both RCRP and RCRS");
+    if (sparse) return load_sparse(m, &s, diag);
     if (ulm_bundle_find(m->bundle, "RCRP", &s) != ULM_OK) return ULM_OK;
     if (s.dtype != ULM_DT_F32 || s.rows != m->n_items || s.cols > 1)
         return ulm__fail(diag, ULM_ERR_FORMAT, "RCRP", s.offset,

@@ -38,7 +38,12 @@ struct ulm_model {
     struct ulm__recs *recs; /* the trained recommender (recs_load.c), NULL = popularity only */
     float *cycle;           /* [n_items] repurchase cycle in days, 0 = none (RCRP, recs_rules.c), or NULL */
     struct ulm__offers *offers; /* retention offers (NBAO/NBAI, offers_load.c), or NULL */
+    uint8_t *ids_image;         /* ITIC decoded to a STRTAB image that item_ids views (model_ids.c), or NULL */
+    size_t ids_image_len;
 };
+
+/* Decodes the front-coded ids of ITIC into m->ids_image; *image gets s with the image as its data. */
+ulm_status ulm__ids_decode(ulm_model *m, const ulm_section *s, ulm_section *image, ulm_diag *diag);
 
 /* Loads and checks the churn sections (churn_model.c); frees what it loaded. */
 ulm_status ulm__churn_load_parts(ulm_model *m, uint32_t flags, ulm_diag *diag);

@@ -198,6 +198,8 @@ typedef struct ulm_profiler_params {
     double unit_days;    /* CLV time unit (default 7) */
     double horizon, period, discount; /* CLV predictions (default 52, 4, 0.01 in units) */
     int fit_pnbd;        /* also fit Pareto/NBD (stored; predictions use BG/NBD) (default 1) */
+    int no_item_data;    /* 1: build no per-item categories, reference prices or keywords, so the bundle
+                          * leaves PFCT..PFWI out (edge bundles; default 0) @since 0.4 */
 } ulm_profiler_params;
 ULM_API ulm_profiler_params ulm_profiler_params_init(void);
 

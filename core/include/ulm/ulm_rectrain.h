@@ -192,6 +192,10 @@ typedef enum ulm_rec_quant {
  * and weights a half float cannot hold (|w| > 65504) stay F32. @since 0.3 */
 ULM_API ulm_status ulm_rec_model_export_q(const ulm_rec_model *m, float hist_weight, uint32_t ease_keep,
                                           ulm_rec_quant q, ulm_writer *w, ulm_diag *diag);
+/* ulm_rec_model_export_q; with gram_triangle, ALS stores its Gram matrix as the upper triangle (RCGT,
+ * required: a reader that predates it refuses the bundle with ULM_ERR_VERSION). @since 0.4 */
+ULM_API ulm_status ulm_rec_model_export_c(const ulm_rec_model *m, float hist_weight, uint32_t ease_keep,
+                                          ulm_rec_quant q, bool gram_triangle, ulm_writer *w, ulm_diag *diag);
 
 /* ---- evaluation ------------------------------------------------------------------------- */
 

@@ -263,6 +263,7 @@ ulm_status ulm_profiler_build(const ulm_events *ev, const ulm_profiler_params *p
     ulm_dict_init(&p->cats);
     ulm_dict_init(&p->vocab);
     ulm_status s = build(ev, pp, p, diag);
+    if (s == ULM_OK && pp->struct_size >= sizeof *pp && pp->no_item_data) s = ulm__profiler_drop_item_data(p);
     if (s != ULM_OK) {
         ulm__profiler_destroy(p);
         return s;
@@ -683,8 +684,8 @@ static ulm_status f64_section(ulm_writer *w, const char *tag, const double *v, u
     return ulm_writer_section(w, tag, ULM_DT_F64, rows, cols, 1, 0, v, (uint64_t)rows * (cols ? cols : 1) * 8);
 }
 
-ulm_status ulm_profiler_write(const ulm_profiler *p, ulm_writer *w) {
-    if (!p || !w) return ULM_ERR_MISUSE;
+/* PFCT..PFWI: the per-item categories, reference prices and keyword index. */
+static ulm_status write_item_data(const ulm_profiler *p, ulm_writer *w) {
     uint32_t ni = p->n_items;
     ulm_status s = ulm_writer_section(w, "PFCT", ULM_DT_U32, ni, 1, 1, 0, p->item_cat, (uint64_t)ni * 4);
     if (s == ULM_OK) s = dict_section(w, "PFCN", &p->cats);
@@ -694,6 +695,13 @@ ulm_status ulm_profiler_write(const ulm_profiler *p, ulm_writer *w) {
     if (s == ULM_OK) s = ulm_writer_section(w, "PFWO", ULM_DT_U32, ni + 1, 1, 1, 0, p->word_off, ((uint64_t)ni + 1) * 4);
     if (s == ULM_OK)
         s = ulm_writer_section(w, "PFWI", ULM_DT_U32, p->word_off[ni], 1, 1, 0, p->word_ids, (uint64_t)p->word_off[ni] * 4);
+    return s;
+}
+
+ulm_status ulm_profiler_write(const ulm_profiler *p, ulm_writer *w) {
+    if (!p || !w) return ULM_ERR_MISUSE;
+    ulm_status s = ULM_OK;
+    if (!p->no_item_data) s = write_item_data(p, w);
     if (s == ULM_OK) s = f64_section(w, "CLVP", p->clvp, ULM__CLVP_N, 1);
     if (s == ULM_OK && p->has_rfm) s = f64_section(w, "RFMQ", &p->rfm_cuts[0][0], 3, 4);
     if (s == ULM_OK && p->has_stage) s = f64_section(w, "LCST", p->stage, ULM__ST_N, 1);

@@ -116,6 +116,23 @@ ulm_status ulm_rec_model_export(const ulm_rec_model *m, float hist_weight, uint3
 
 ulm_status ulm_rec_model_export_q(const ulm_rec_model *m, float hist_weight, uint32_t ease_keep, ulm_rec_quant q,
                                   ulm_writer *w, ulm_diag *diag) {
+    return ulm_rec_model_export_c(m, hist_weight, ease_keep, q, false, w, diag);
+}
+
+/* The symmetric f x f matrix g as its upper triangle, row by row (RCGT: f(f+1)/2 values). */
+static ulm_status put_gram_triangle(ulm_writer *w, const float *g, uint32_t f) {
+    size_t n = (size_t)f * (f + 1) / 2, k = 0;
+    float *t = malloc((n + 1) * sizeof *t);
+    if (!t) return ULM_ERR_NOMEM;
+    for (uint32_t i = 0; i < f; i++)
+        for (uint32_t j = i; j < f; j++) t[k++] = g[(size_t)i * f + j];
+    ulm_status s = ulm_writer_section(w, "RCGT", ULM_DT_F32, (uint32_t)n, 0, 1, ULM_SECTION_REQUIRED, t, (uint64_t)n * 4);
+    free(t);
+    return s;
+}
+
+ulm_status ulm_rec_model_export_c(const ulm_rec_model *m, float hist_weight, uint32_t ease_keep, ulm_rec_quant q,
+                                  bool gram_triangle, ulm_writer *w, ulm_diag *diag) {
     bool compact = q != ULM_REC_QUANT_NONE;
     if (q != ULM_REC_QUANT_NONE && q != ULM_REC_QUANT_INT8 && q != ULM_REC_QUANT_FP16) return ULM_ERR_MISUSE;
     uint32_t code = disk_code(m->algo), n = m->n_items, f = m->factors;
@@ -147,7 +164,8 @@ ulm_status ulm_rec_model_export_q(const ulm_rec_model *m, float hist_weight, uin
                 g[(size_t)i * f + j] = 0.5f * (m->gram[(size_t)i * f + j] + m->gram[(size_t)j * f + i]);
         for (uint32_t i = 0; i < f; i++) g[(size_t)i * f + i] += m->reg;
         if (s == ULM_OK) s = put_factors(w, m->item_f, n, f, q);
-        if (s == ULM_OK) s = ulm_writer_section(w, "RCGR", ULM_DT_F32, f, f, 1, 0, g, (uint64_t)f * f * 4);
+        if (s == ULM_OK && gram_triangle) s = put_gram_triangle(w, g, f);
+        else if (s == ULM_OK) s = ulm_writer_section(w, "RCGR", ULM_DT_F32, f, f, 1, 0, g, (uint64_t)f * f * 4);
         free(g);
         break;
     }
