@@ -1,5 +1,6 @@
 /* cmd_train.c: `ulm train STORE --out model.ulm`: train and export a model bundle. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "campaign_offers.h"
@@ -46,7 +47,8 @@ static const char usage[] =
     "                      fp16 weights), fp16, or none (f32 everywhere, as before 0.3; docs/format.md)\n"
     "  --edge              a bundle for browsers and edge workers (docs/edge.md): --catalogue bought\n"
     "                      --names none --prices none --profile-items none --compact --no-user-table\n"
-    "  --catalogue all|bought  bought: only items some identified customer purchased (default all)\n"
+    "  --catalogue all|bought[:N]  bought: only the items some identified customer purchased (bought:N:\n"
+    "                      at least N customers), in id order; others are unknown to the bundle (default all)\n"
     "  --names all|none    none: no item names (ITNM); --prices all|none: no latest prices (ITPR)\n"
     "  --profile-items all|none  none: the profiler without item categories, reference prices and\n"
     "                      keywords (segments, stages and CLV stay; k-means then uses no discount share)\n"
@@ -94,6 +96,15 @@ static bool is_none(const ulm_opt *opts, size_t no, const char *name) {
     return v && strcmp(v, "none") == 0;
 }
 
+/* The buyers an item needs under --catalogue bought[:N] (0: all items, or a bad value). */
+static uint32_t catalogue_min_buyers(const char *v) {
+    if (!v || strncmp(v, "bought", 6) != 0) return 0;
+    if (!v[6]) return 1;
+    char *end;
+    unsigned long n = v[6] == ':' && v[7] >= '1' && v[7] <= '9' ? strtoul(v + 7, &end, 10) : 0;
+    return n && !*end && n <= UINT32_MAX ? (uint32_t)n : 0;
+}
+
 /* --edge sets the edge bundle's options the command line leaves unset; checks their values. */
 static int edge_preset(ulm_opt *opts, size_t no) {
     static const char *const preset[][2] = {{"catalogue", "bought"}, {"names", "none"}, {"prices", "none"},
@@ -103,8 +114,8 @@ static int edge_preset(ulm_opt *opts, size_t no) {
         for (size_t i = 0; i < no; i++)
             if (!strcmp(opts[i].name, preset[p][0]) && !opts[i].value && edge) opts[i].value = preset[p][1];
     const char *cat = ulm_opt_get(opts, no, "catalogue");
-    if (cat && strcmp(cat, "all") && strcmp(cat, "bought")) {
-        ulm_errorf("train", "unknown --catalogue '%s' (all, bought)", cat);
+    if (cat && strcmp(cat, "all") && !catalogue_min_buyers(cat)) {
+        ulm_errorf("train", "unknown --catalogue '%s' (all, bought, or bought:N with N >= 1 buyers)", cat);
         return 1;
     }
     static const char *const two[] = {"names", "prices", "profile-items"};
@@ -195,9 +206,8 @@ int ulm_cmd_train(int argc, char **argv) {
     memset(&d, 0, sizeof d);
     ulm_status s = ULM_OK;
     if (!ulm_store_load("train", a.pos[0], &ev)) return ULM_EXIT_FAIL;
-    uint32_t dropped = 0;
-    const char *cat = ulm_opt_get(opts, no, "catalogue");
-    if (cat && !strcmp(cat, "bought") && (s = ulm_edge_restrict_catalogue(&ev, &dropped)) != ULM_OK) {
+    uint32_t dropped = 0, min_buyers = catalogue_min_buyers(ulm_opt_get(opts, no, "catalogue"));
+    if (min_buyers && (s = ulm_edge_restrict_catalogue(&ev, min_buyers, &dropped)) != ULM_OK) {
         ulm_errorf("train", "--catalogue bought: %s", ulm_status_name(s));
         ulm_events_free(&ev);
         return ULM_EXIT_FAIL;

@@ -176,9 +176,8 @@ ulm_status ulm_export_bundle(const ulm_events *ev, const ulm_export_opts *o, uin
     if (s == ULM_OK && o->user_table) s = add_users(w, ev);
     if (s == ULM_OK && o->recs)
         s = ulm_rec_model_export_c(o->recs, o->recs_hist_weight, o->recs_ease_keep, o->recs_quant, o->compact, w, diag);
-    bool cyc_done = false;
-    if (s == ULM_OK && o->cycles && o->compact) s = ulm_edge_put_cycles(w, o->cycles, ev->items.n, &cyc_done);
-    if (s == ULM_OK && o->cycles && !cyc_done) s = ulm_repurchase_cycles_write(o->cycles, ev->items.n, w);
+    if (s == ULM_OK && o->cycles && o->compact) s = ulm_edge_put_cycles(w, o->cycles, ev->items.n);
+    else if (s == ULM_OK && o->cycles) s = ulm_repurchase_cycles_write(o->cycles, ev->items.n, w);
     for (uint32_t i = 0; o->deny && i < ev->items.n; i++) info->items_denied += o->deny[i] != 0;
     if (s == ULM_OK && info->items_denied)
         s = ulm_writer_section(w, "ITDN", ULM_DT_U8, ev->items.n, 0, 1, 0, o->deny, ev->items.n);

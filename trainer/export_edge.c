@@ -20,18 +20,42 @@ static int cmp_kept(const void *a, const void *b) {
     return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-ulm_status ulm_edge_restrict_catalogue(ulm_events *ev, uint32_t *dropped) {
+static int cmp_pair(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* keep[i] = 1 for the items at least min_buyers identified customers purchased. */
+static ulm_status buyers(const ulm_events *ev, uint32_t min_buyers, uint8_t *keep) {
+    size_t np = 0;
+    uint64_t *pair = malloc((ev->n + 1) * sizeof *pair);
+    uint32_t *cnt = calloc((size_t)ev->items.n + 1, sizeof *cnt);
+    if (!pair || !cnt) {
+        free(pair), free(cnt);
+        return ULM_ERR_NOMEM;
+    }
+    for (size_t e = 0; e < ev->n; e++)
+        if (ev->type[e] == ULM_EV_PURCHASE && ev->user[e] < ev->users.n && ev->item[e] < ev->items.n)
+            pair[np++] = (uint64_t)ev->item[e] << 32 | ev->user[e];
+    qsort(pair, np, sizeof *pair, cmp_pair);
+    for (size_t q = 0; q < np; q++)
+        if (q == 0 || pair[q] != pair[q - 1]) cnt[pair[q] >> 32]++;
+    for (uint32_t i = 0; i < ev->items.n; i++) keep[i] = cnt[i] >= min_buyers && cnt[i] > 0;
+    free(pair), free(cnt);
+    return ULM_OK;
+}
+
+ulm_status ulm_edge_restrict_catalogue(ulm_events *ev, uint32_t min_buyers, uint32_t *dropped) {
     uint32_t n = ev->items.n;
     *dropped = 0;
     uint8_t *keep = calloc((size_t)n + 1, 1);
     uint32_t *map = malloc(((size_t)n + 1) * sizeof *map);
     kept *k = malloc(((size_t)n + 1) * sizeof *k);
-    if (!keep || !map || !k) {
+    ulm_status s0 = keep && map && k ? buyers(ev, min_buyers, keep) : ULM_ERR_NOMEM;
+    if (s0 != ULM_OK) {
         free(keep), free(map), free(k);
-        return ULM_ERR_NOMEM;
+        return s0;
     }
-    for (size_t e = 0; e < ev->n; e++)
-        if (ev->type[e] == ULM_EV_PURCHASE && ev->user[e] < ev->users.n && ev->item[e] < n) keep[ev->item[e]] = 1;
     uint32_t nk = 0;
     for (uint32_t i = 0; i < n; i++) {
         map[i] = ULM_NONE;
@@ -126,16 +150,15 @@ ulm_status ulm_edge_put_pop(ulm_writer *w, const float *pop, uint32_t n, bool *c
     return s;
 }
 
-ulm_status ulm_edge_put_cycles(ulm_writer *w, const float *days, uint32_t n, bool *compact) {
+ulm_status ulm_edge_put_cycles(ulm_writer *w, const float *days, uint32_t n) {
     uint32_t k = 0;
     for (uint32_t i = 0; i < n; i++) k += days[i] > 0;
-    *compact = n <= 65536;
-    if (!*compact || k == 0) return ULM_OK; /* no cycle: no section, as ulm_repurchase_cycles_write */
-    size_t at = ((size_t)k * 2 + 3) & ~(size_t)3, size = at + (size_t)k * 4;
+    if (k == 0) return ULM_OK; /* no cycle: no section, as ulm_repurchase_cycles_write */
+    size_t at = (((size_t)n + 7) / 8 + 3) & ~(size_t)3, size = at + (size_t)k * 4;
     uint8_t *b = calloc(size, 1);
     if (!b) return ULM_ERR_NOMEM;
     for (uint32_t i = 0, j = 0; i < n; i++)
-        if (days[i] > 0) ulm__wr16(b + 2 * (size_t)j, (uint16_t)i), ulm__wrf32(b + at + 4 * (size_t)j++, days[i]);
+        if (days[i] > 0) b[i / 8] |= (uint8_t)(1u << (i % 8)), ulm__wrf32(b + at + 4 * (size_t)j++, days[i]);
     ulm_status s = ulm_writer_section(w, "RCRS", ULM_DT_BYTES, k, 0, 1, 0, b, size);
     free(b);
     return s;

@@ -10,28 +10,35 @@
 #include "ulm_impl.h"
 #include "ulm_model_impl.h"
 
-/* RCRS (`ulm train --compact`): the items with a cycle, u16 indices strictly ascending, zero padding to
- * four bytes, then their f32 days; every other item has none. */
+/* RCRS (`ulm train --compact`): a bit per item (bit i % 8 of byte i / 8; set = the item has a cycle),
+ * zero padding to four bytes, then the f32 days of the set items in item order; the rest have none. */
 static ulm_status load_sparse(ulm_model *m, const ulm_section *s, ulm_diag *diag) {
-    uint64_t k = s->rows, at = (2 * k + 3) & ~(uint64_t)3;
-    if (s->dtype != ULM_DT_BYTES || k > m->n_items || s->size != at + 4 * k)
+    uint64_t n = m->n_items, k = s->rows, at = ((n + 7) / 8 + 3) & ~(uint64_t)3;
+    if (s->dtype != ULM_DT_BYTES || k > n || s->size != at + 4 * k)
         return ulm__fail(diag, ULM_ERR_FORMAT, "RCRS", s->offset, "section RCRS has dtype %u, %u rows and %llu bytes",
                          s->dtype, s->rows, (unsigned long long)s->size);
-    m->cycle = ulm__calloc(m->alloc, (size_t)m->n_items + 1, sizeof *m->cycle);
+    uint64_t set = 0;
+    for (uint64_t b = 0; b < at; b++) {
+        uint8_t v = s->data[b];
+        if (b * 8 + 8 > n && (v >> (n > b * 8 ? n - b * 8 : 0)))
+            return ulm__fail(diag, ULM_ERR_FORMAT, "RCRS", s->offset + b, "bits set past the last item");
+        for (; v; v &= (uint8_t)(v - 1)) set++;
+    }
+    if (set != k)
+        return ulm__fail(diag, ULM_ERR_FORMAT, "RCRS", s->offset, "%llu items flagged, %llu cycles stored",
+                         (unsigned long long)set, (unsigned long long)k);
+    m->cycle = ulm__calloc(m->alloc, (size_t)n + 1, sizeof *m->cycle);
     if (!m->cycle) return ULM_ERR_NOMEM;
-    for (uint64_t j = 0; j < k; j++) {
-        uint32_t i = ulm__rd16(s->data + 2 * j);
+    for (uint64_t i = 0, j = 0; i < n; i++) {
+        if (!(s->data[i / 8] >> (i % 8) & 1)) continue;
         float c = ulm__rdf32(s->data + at + 4 * j);
-        if (i >= m->n_items || (j > 0 && i <= ulm__rd16(s->data + 2 * (j - 1))))
-            return ulm__fail(diag, ULM_ERR_FORMAT, "RCRS", s->offset + 2 * j, "entry %llu names item %u: not ascending or out of range",
-                             (unsigned long long)j, i);
         if (!isfinite(c) || c < 1.0f)
             return ulm__fail(diag, ULM_ERR_FORMAT, "RCRS", s->offset + at + 4 * j,
-                             "item %u has repurchase cycle %g days: expected a finite value >= 1", i, (double)c);
+                             "item %llu has repurchase cycle %g days: expected a finite value >= 1", (unsigned long long)i,
+                             (double)c);
         m->cycle[i] = c;
+        j++;
     }
-    for (uint64_t b = 2 * k; b < at; b++)
-        if (s->data[b]) return ulm__fail(diag, ULM_ERR_FORMAT, "RCRS", s->offset + b, "non-zero padding");
     return ULM_OK;
 }
 
