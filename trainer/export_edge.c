@@ -111,8 +111,6 @@ ulm_status ulm_edge_put_ids(ulm_writer *w, const ulm_dict *d, bool *compact) {
         uint32_t len, pre = 0;
         const char *s = ulm_dict_str(d, i, &len);
         while (prev && pre < len && pre < plen && s[pre] == prev[pre]) pre++;
-        /* Never split a UTF-8 sequence: the suffix starts at a character boundary. */
-        while (pre > 0 && ((uint8_t)s[pre] & 0xC0) == 0x80 && pre < len) pre--;
         uint32_t suf = len - pre;
         if (pre <= 15 && suf <= 15 && (pre < 15 || suf < 15)) {
             *p++ = (uint8_t)(pre << 4 | suf); /* the short form: one byte, two nibbles */

@@ -171,7 +171,12 @@ static ulm_status load_gram_triangle(const ulm_model *m, ulm__recs *r, const ulm
         if (!r->gram) s = ULM_ERR_NOMEM;
     }
     for (uint32_t i = 0, k = 0; s == ULM_OK && i < f; i++)
-        for (uint32_t j = i; j < f; j++, k++) r->gram[(size_t)i * f + j] = r->gram[(size_t)j * f + i] = t[k];
+        for (uint32_t j = i; j < f; j++, k++) {
+            if (j == i && !(t[k] > 0))
+                s = ulm__fail(diag, ULM_ERR_FORMAT, "RCGT", sec->offset + 4 * (uint64_t)k,
+                              "Gram matrix diagonal %u is not positive", i);
+            r->gram[(size_t)i * f + j] = r->gram[(size_t)j * f + i] = t[k];
+        }
     ulm__free(m->alloc, t, 0);
     return s;
 }
