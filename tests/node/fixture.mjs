@@ -4,6 +4,7 @@
 // native `ulm` command), ULM_ROOT (repo root). Optional: ULM_TEST_DATA (an event log to train
 // on instead of the sample). buildFixture() trains a bundle with the native command in a temp
 // dir and returns its bytes and the native reference answers.
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -172,4 +173,25 @@ export function writeBundle({ header, alignment, sections }) {
   dv.setUint32(H.TABLE_CRC, crc32c(out.subarray(table, table + sections.length * ENTRY)), true);
   dv.setUint32(H.CRC, crc32c(out.subarray(0, H.CRC)), true);
   return out;
+}
+
+// Same answer: identical ids, strings and lists; numbers within 1e-6, or 1e-10 relative for large ones
+// (the CLV outputs go through libm's log/exp: glibc natively, musl-derived libm in wasm).
+export function assertSameAnswer(got, want, where, onInexact = () => {}) {
+  if (typeof want === 'number' && typeof got === 'number') {
+    assert.ok(Math.abs(got - want) <= Math.max(1e-6, 1e-10 * Math.abs(want)), `${where}: ${got} vs native ${want}`);
+    if (got !== want) onInexact({ where, rel: Math.abs(got - want) / Math.max(1e-300, Math.abs(want)) });
+    return;
+  }
+  if (Array.isArray(want)) {
+    assert.ok(Array.isArray(got) && got.length === want.length, `${where}: length ${got?.length} vs native ${want.length}`);
+    want.forEach((w, i) => assertSameAnswer(got[i], w, `${where}[${i}]`, onInexact));
+    return;
+  }
+  if (want !== null && typeof want === 'object') {
+    assert.deepEqual(Object.keys(got).sort(), Object.keys(want).sort(), `${where}: keys`);
+    for (const k of Object.keys(want)) assertSameAnswer(got[k], want[k], `${where}.${k}`, onInexact);
+    return;
+  }
+  assert.equal(got, want, where);
 }

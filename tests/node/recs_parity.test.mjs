@@ -10,9 +10,10 @@ import { RUNTIMES, buildFixture, jsonLines, prng, ulm, ulmPackage } from './fixt
 
 const ALGOS = ['itemknn', 'als', 'bpr', 'ease', 'content', 'hybrid'];
 // Every algorithm in the default number format (int8 factors, u16/f16 neighbour lists), plus the
-// f32 (--quantize none) and f16 forms of the sections that change with it.
+// f32 (--quantize none) and f16 forms of the sections that change with it, and the edge bundle
+// (--edge: front-coded ids, F16 popularity, the Gram triangle, sparse cycles, a smaller catalogue).
 const VARIANTS = [...ALGOS.map((a) => [a, 'int8']), ['als', 'none'], ['als', 'fp16'], ['bpr', 'none'],
-  ['ease', 'none']];
+  ['ease', 'none'], ['als', 'int8', '--edge']];
 const HISTORIES = 1000;
 const K = 10;
 const EXPLAIN = 3;
@@ -63,17 +64,17 @@ function assertClose(got, want, what) {
   }
 }
 
-VARIANTS.forEach(([algo, quant], a) => {
-  describe(`--recs ${algo} --quantize ${quant}`, () => {
+VARIANTS.forEach(([algo, quant, extra], a) => {
+  describe(`--recs ${algo} --quantize ${quant}${extra ? ` ${extra}` : ''}`, () => {
     let bytes;
     let native;
     let hs;
     before(() => {
-      const path = join(fx.dir, `${algo}-${quant}.ulm`);
-      ulm('train', fx.store, '--out', path, '--recs', algo, '--quantize', quant);
+      const path = join(fx.dir, `${algo}-${quant}${extra ?? ''}.ulm`);
+      ulm('train', fx.store, '--out', path, '--recs', algo, '--quantize', quant, ...(extra ? [extra] : []));
       bytes = new Uint8Array(readFileSync(path));
       hs = histories(1000 + a);
-      const file = join(fx.dir, `${algo}-${quant}.histories`);
+      const file = join(fx.dir, `${algo}-${quant}${extra ?? ''}.histories`);
       writeFileSync(file, hs.map((h) => h.join(',')).join('\n') + '\n');
       native = jsonLines(ulm('recommend', path, '--histories', file, '--k', String(K), '--explain', String(EXPLAIN)));
     });

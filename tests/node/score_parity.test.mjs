@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { JS_DIR, buildFixture, jsonLines, prng, ulm, ulmPackage } from './fixture.mjs';
+import { JS_DIR, assertSameAnswer, buildFixture, jsonLines, prng, ulm, ulmPackage } from './fixture.mjs';
 
 const AS_OF = '2011-10-01';
 const NOW = Date.parse(AS_OF) / 1000;
@@ -99,26 +99,8 @@ after(() => {
   fx?.cleanup();
 });
 
-// Same answer: identical ids, strings and lists; numbers within 1e-6, or 1e-10 relative for large ones
-// (the CLV outputs go through libm's log/exp: glibc natively, musl-derived libm in wasm).
-function assertSame(got, want, where) {
-  if (typeof want === 'number' && typeof got === 'number') {
-    assert.ok(Math.abs(got - want) <= Math.max(1e-6, 1e-10 * Math.abs(want)), `${where}: ${got} vs native ${want}`);
-    if (got !== want) inexact.push({ where, rel: Math.abs(got - want) / Math.max(1e-300, Math.abs(want)) });
-    return;
-  }
-  if (Array.isArray(want)) {
-    assert.ok(Array.isArray(got) && got.length === want.length, `${where}: length ${got?.length} vs native ${want.length}`);
-    want.forEach((w, i) => assertSame(got[i], w, `${where}[${i}]`));
-    return;
-  }
-  if (want !== null && typeof want === 'object') {
-    assert.deepEqual(Object.keys(got).sort(), Object.keys(want).sort(), `${where}: keys`);
-    for (const k of Object.keys(want)) assertSame(got[k], want[k], `${where}.${k}`);
-    return;
-  }
-  assert.equal(got, want, where);
-}
+// Same answer (fixture.mjs), recording the numbers that differed at all.
+const assertSame = (got, want, where) => assertSameAnswer(got, want, where, (d) => inexact.push(d));
 
 // Raw WASI module, no ulm.mjs: {"op":"score"} through ulm_wasm_request.
 async function rawWasi(bytes) {
