@@ -56,6 +56,8 @@ struct ulm_profiler {
 /* Empties a built profiler's per-item data (categories, reference prices, keyword index and
  * vocabulary) and marks it no_item_data: profiles then leave the features that need it undefined. */
 ulm_status ulm__profiler_drop_item_data(ulm_profiler *p);
+/* Frees those per-item arrays and dictionaries (profile_items.c; ulm__profiler_destroy uses it too). */
+void ulm__profiler_free_item_data(ulm_profiler *p);
 
 /* Loads the profile sections of a model into m->profile (internal; model.c calls it). */
 struct ulm_model;

@@ -7,16 +7,22 @@
 #include "ulm/ulm_events.h"
 #include "ulm_impl.h"
 
-ulm_status ulm__profiler_drop_item_data(ulm_profiler *p) {
+void ulm__profiler_free_item_data(ulm_profiler *p) {
     const ulm_allocator *a = p->alloc;
-    uint32_t ni = p->n_items;
     ulm__free(a, p->item_cat, 0);
     ulm__free(a, p->item_ref, 0);
     ulm__free(a, p->word_off, 0);
     ulm__free(a, p->word_ids, 0);
     ulm__free(a, p->idf, 0);
+    p->item_cat = NULL, p->item_ref = NULL, p->word_off = NULL, p->word_ids = NULL, p->idf = NULL;
     ulm_dict_free(&p->cats);
     ulm_dict_free(&p->vocab);
+}
+
+ulm_status ulm__profiler_drop_item_data(ulm_profiler *p) {
+    const ulm_allocator *a = p->alloc;
+    uint32_t ni = p->n_items;
+    ulm__profiler_free_item_data(p);
     ulm_dict_init(&p->cats);
     ulm_dict_init(&p->vocab);
     p->item_cat = ulm__alloc(a, ((size_t)ni + 1) * sizeof *p->item_cat);

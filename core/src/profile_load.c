@@ -18,15 +18,9 @@ static double rdf64(const uint8_t *p) {
 void ulm__profiler_destroy(ulm_profiler *p) {
     if (!p) return;
     const ulm_allocator *a = p->alloc;
-    ulm__free(a, p->item_cat, 0);
-    ulm__free(a, p->item_ref, 0);
-    ulm__free(a, p->word_off, 0);
-    ulm__free(a, p->word_ids, 0);
-    ulm__free(a, p->idf, 0);
+    ulm__profiler_free_item_data(p);
     ulm__free(a, p->cent, 0);
     ulm__free(a, p->desc, 0);
-    ulm_dict_free(&p->cats);
-    ulm_dict_free(&p->vocab);
     ulm__free(a, p, sizeof *p);
 }
 
