@@ -336,7 +336,7 @@ int ulm_cmd_train(int argc, char **argv) {
                       "\"items_denied\":%u,\"recs\":\"%s\",\"half_life_days\":%g,\"as_of\":\"%s\",\"seconds\":%.3f%s",
                       info.bytes, ev.n, info.items, info.items_with_names, info.users, info.items_denied, recs_name,
                       eo.half_life_days, when, secs, rj.s ? rj.s : "");
-        if (eo.compact) ulm_sb_printf(&b, ",\"popularity_f16_ties\":%u", info.pop_f16_ties);
+        if (eo.compact) ulm_sb_printf(&b, ",\"popularity\":\"%s\"", info.pop_f16 ? "f16" : "f32");
         if (cj.model) {
             ulm_sb_printf(&b, ",\"churn\":");
             ulm_churn_job_report(&cj, &b, true);

@@ -135,7 +135,7 @@ static ulm_status add_users(ulm_writer *w, const ulm_events *ev) {
 
 /* Trains popularity and adds POPR. */
 static ulm_status add_popularity(ulm_writer *w, const ulm_events *ev, const ulm_export_opts *o, int64_t *as_of,
-                                 uint32_t *ties) {
+                                 bool *f16) {
     uint32_t n = ev->items.n;
     double *score = malloc(((size_t)n + 1) * sizeof *score);
     float *f = malloc(((size_t)n + 1) * sizeof *f);
@@ -150,7 +150,8 @@ static ulm_status add_popularity(ulm_writer *w, const ulm_events *ev, const ulm_
     ulm_status s = ulm_pop_train(ev, &p, score, as_of);
     for (uint32_t i = 0; s == ULM_OK && i < n; i++) f[i] = (float)score[i];
     bool done = false;
-    if (s == ULM_OK && o->compact) s = ulm_edge_put_pop(w, f, n, &done, ties);
+    if (s == ULM_OK && o->compact) s = ulm_edge_put_pop(w, f, n, &done);
+    *f16 = done;
     if (s == ULM_OK && !done) s = ulm_writer_section(w, "POPR", ULM_DT_F32, n, 0, 1, ULM_SECTION_REQUIRED, f, (uint64_t)n * 4);
     free(score);
     free(f);
@@ -172,7 +173,7 @@ ulm_status ulm_export_bundle(const ulm_events *ev, const ulm_export_opts *o, uin
     if (s == ULM_OK && !ids_done) s = add_dict(w, "ITID", &ev->items, ULM_SECTION_REQUIRED);
     if (s == ULM_OK && !o->no_names) s = add_names(w, ev, &info->items_with_names);
     if (s == ULM_OK && !o->no_prices) s = add_prices(w, ev);
-    if (s == ULM_OK) s = add_popularity(w, ev, o, &info->as_of, &info->pop_f16_ties);
+    if (s == ULM_OK) s = add_popularity(w, ev, o, &info->as_of, &info->pop_f16);
     if (s == ULM_OK && o->user_table) s = add_users(w, ev);
     if (s == ULM_OK && o->recs)
         s = ulm_rec_model_export_c(o->recs, o->recs_hist_weight, o->recs_ease_keep, o->recs_quant, o->compact, w, diag);

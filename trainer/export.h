@@ -27,7 +27,7 @@ typedef struct ulm_export_info {
     uint32_t items, users, items_with_names, items_denied;
     int64_t as_of;
     size_t bytes;
-    uint32_t pop_f16_ties; /* --compact: neighbours in the popularity order that F16 made equal */
+    bool pop_f16;          /* --compact: POPR went in as F16 (it ranks exactly as f32) */
 } ulm_export_info;
 
 /* Trains the foundation models on ev and serialises the bundle into *buf (free with free()). */

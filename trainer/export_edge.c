@@ -128,20 +128,22 @@ ulm_status ulm_edge_put_ids(ulm_writer *w, const ulm_dict *d, bool *compact) {
     return st;
 }
 
-ulm_status ulm_edge_put_pop(ulm_writer *w, const float *pop, uint32_t n, bool *compact, uint32_t *ties) {
+ulm_status ulm_edge_put_pop(ulm_writer *w, const float *pop, uint32_t n, bool *compact) {
     uint16_t *h = malloc(((size_t)n + 1) * sizeof *h);
     uint32_t *ord = malloc(((size_t)n + 1) * sizeof *ord), *tmp = malloc(((size_t)n + 1) * sizeof *tmp);
     ulm_status s = h && ord && tmp ? ULM_OK : ULM_ERR_NOMEM;
     *compact = s == ULM_OK;
-    *ties = 0;
     for (uint32_t i = 0; *compact && i < n; i++) *compact = pop[i] >= 0 && pop[i] <= 65504.0f;
     if (*compact) {
-        /* Rounding to F16 keeps the order (it is monotone) but can tie neighbours: count them. */
-        for (uint32_t i = 0; i < n; i++) ord[i] = i;
+        /* The loader ranks by score, ties to the lower index. F16 rounding is monotone, so the ranking
+         * stays the f32 one exactly when every pair it makes equal is already in index order. */
+        for (uint32_t i = 0; i < n; i++) ord[i] = i, h[i] = ulm__f16_from_f32(pop[i]);
         ulm__rank_by_score(ord, n, pop, tmp);
-        for (uint32_t r = 0; r < n; r++) h[r] = ulm__f16_from_f32(pop[ord[r]]);
-        for (uint32_t r = 1; r < n; r++) *ties += pop[ord[r - 1]] != pop[ord[r]] && h[r - 1] == h[r];
-        for (uint32_t i = 0; i < n; i++) ulm__wr16((uint8_t *)(h + i), ulm__f16_from_f32(pop[i]));
+        for (uint32_t r = 1; r < n && *compact; r++)
+            *compact = h[ord[r - 1]] != h[ord[r]] || ord[r - 1] < ord[r];
+    }
+    if (*compact) {
+        for (uint32_t i = 0; i < n; i++) ulm__wr16((uint8_t *)(h + i), h[i]);
         s = ulm_writer_section(w, "POPR", ULM_DT_F16, n, 0, 1, ULM_SECTION_REQUIRED, h, (uint64_t)n * 2);
     }
     free(h), free(ord), free(tmp);

@@ -17,9 +17,9 @@ ulm_status ulm_edge_restrict_catalogue(ulm_events *ev, uint32_t min_buyers, uint
 /* Writes the item ids front-coded (ITIC, required); *compact = false (nothing written) when an id
  * is longer than 255 bytes. */
 ulm_status ulm_edge_put_ids(ulm_writer *w, const ulm_dict *d, bool *compact);
-/* Writes POPR as F16 when every score fits (0..65504); *compact = false (nothing written) otherwise.
- * *ties gets how many neighbours in the popularity order F16 makes equal (then ordered by index). */
-ulm_status ulm_edge_put_pop(ulm_writer *w, const float *pop, uint32_t n, bool *compact, uint32_t *ties);
+/* Writes POPR as F16 when that ranks the items exactly as the f32 scores do (ties to the lower index);
+ * *compact = false (nothing written) otherwise. */
+ulm_status ulm_edge_put_pop(ulm_writer *w, const float *pop, uint32_t n, bool *compact);
 /* Writes the repurchase cycles sparsely (RCRS: a bit per item, then the f32 days of the items with a
  * cycle). No section when no item has one. */
 ulm_status ulm_edge_put_cycles(ulm_writer *w, const float *days, uint32_t n);

@@ -1,7 +1,7 @@
 /* test_edge_bundle.c: the edge bundle's compact sections (`ulm train --compact`, docs/format.md): a
  * bundle with front-coded ids (ITIC), F16 popularity, the ALS Gram triangle (RCGT) and sparse cycles
  * (RCRS) loads the same ids, Gram matrix and cycles as the plain one (ITID, F32 POPR, RCGR, RCRP),
- * ranks popularity by the F16 rounding of the scores, recommends identically from every user's
+ * ranks popularity as the f32 scores do when F16 is used (and refuses F16 when it would not), recommends identically from every user's
  * history, and damaged compact sections fail with ERR_FORMAT naming the section. */
 #include <math.h>
 #include <stdio.h>
@@ -31,8 +31,9 @@ typedef struct fixture {
     ulm_rec_model rm;
 } fixture;
 
-/* Ids with shared prefixes, ids longer than 15 bytes (ITIC's escape form) and UTF-8; popularity with
- * near-equal values (some tie in F16); cycles for every third item. */
+/* Ids with shared prefixes, ids longer than 15 bytes (ITIC's escape form) and UTF-8; popularity whose
+ * F16 rounding ties neighbours, always in index order (so F16 keeps the ranking); cycles for every
+ * third item. */
 static int setup(fixture *f) {
     ulm_dict_init(&f->dict);
     for (uint32_t i = 0; i < NI; i++) {
@@ -43,7 +44,7 @@ static int setup(fixture *f) {
         f->lens[i] = (uint32_t)strlen(f->ids[i]);
         bool added;
         if (ulm_dict_intern(&f->dict, f->ids[i], f->lens[i], &added) != i) return 1;
-        f->pop[i] = 100.0f + (float)(i % 13) * 0.01f + (float)(i % 3) * 7.0f;
+        f->pop[i] = 1000.0f - (float)i * 0.05f - (float)(i / 8) * 3.0f;
         f->cycles[i] = i % 3 == 0 ? 1.0f + 3.25f * (float)i : 0.0f;
     }
     if (ulm_test_planted(NU, NI, 4, 0.4, 0.05, 11, 1, &f->x)) return 1;
@@ -64,7 +65,6 @@ static int build(const fixture *f, bool compact, uint8_t **buf, size_t *len) {
     if (ulm_writer_new(ULM_KIND_MODEL, NULL, &w) != ULM_OK) return 1;
     ulm_status s = ULM_OK;
     bool done = !compact;
-    uint32_t ties;
     if (compact) s = ulm_edge_put_ids(w, &f->dict, &done);
     if (s == ULM_OK && !compact) {
         uint8_t *tab;
@@ -73,7 +73,7 @@ static int build(const fixture *f, bool compact, uint8_t **buf, size_t *len) {
         if (s == ULM_OK) s = ulm_writer_section(w, "ITID", ULM_DT_STRTAB, NI, 0, 1, ULM_SECTION_REQUIRED, tab, tlen);
         free(tab);
     }
-    if (s == ULM_OK && compact) s = ulm_edge_put_pop(w, f->pop, NI, &done, &ties);
+    if (s == ULM_OK && compact) s = ulm_edge_put_pop(w, f->pop, NI, &done);
     if (s == ULM_OK && !compact) s = ulm_writer_section(w, "POPR", ULM_DT_F32, NI, 0, 1, ULM_SECTION_REQUIRED, f->pop, NI * 4);
     if (s == ULM_OK) s = ulm_rec_model_export_c(&f->rm, 1.0f, 10, ULM_REC_QUANT_INT8, compact, w, NULL);
     if (s == ULM_OK) s = compact ? ulm_edge_put_cycles(w, f->cycles, NI) : ulm_repurchase_cycles_write(f->cycles, NI, w);
@@ -106,11 +106,13 @@ ULM_TEST(edge_bundle_loads_like_the_plain_one) {
         ASSERT_TRUE(ulm_model_repurchase_days(c, i) == f.cycles[i]);
         ASSERT_TRUE(ulm_model_repurchase_days(p, i) == f.cycles[i]);
     }
-    /* Popularity order: by the F16 values, ties to the lower index. */
-    for (uint32_t r = 1; r < NI; r++) {
-        uint32_t a = c->pop_order[r - 1], b = c->pop_order[r];
-        ASSERT_TRUE(c->pop_score[a] > c->pop_score[b] || (c->pop_score[a] == c->pop_score[b] && a < b));
+    /* Popularity order: the f32 one, though F16 made neighbours equal. */
+    uint32_t ties = 0;
+    for (uint32_t r = 0; r < NI; r++) {
+        ASSERT_EQ_INT(c->pop_order[r], p->pop_order[r]);
+        ties += r && c->pop_score[c->pop_order[r]] == c->pop_score[c->pop_order[r - 1]];
     }
+    ASSERT_TRUE(ties > 5);
     ASSERT_TRUE(memcmp(p->recs->gram, c->recs->gram, 64 * sizeof(float)) == 0);
     /* Every user's history: the same top-K, the same scores. */
     ulm_recommend_opts o = ulm_recommend_opts_init();
@@ -137,6 +139,23 @@ ULM_TEST(edge_bundle_loads_like_the_plain_one) {
     free(pb);
     free(cb);
     teardown(&f);
+    return 0;
+}
+
+ULM_TEST(edge_bundle_popularity_f16_only_when_the_order_stays) {
+    float down[NI], up[NI], big[NI];
+    for (uint32_t i = 0; i < NI; i++) down[i] = 500.0f - (float)i * 0.01f, up[i] = 500.0f + (float)i * 0.01f, big[i] = 1.0f;
+    big[3] = 70000.0f; /* past the largest half float */
+    const float *cases[] = {down, up, big};
+    const bool want[] = {true, false, false};
+    for (int k = 0; k < 3; k++) {
+        ulm_writer *w;
+        ASSERT_STATUS(ulm_writer_new(ULM_KIND_MODEL, NULL, &w), ULM_OK);
+        bool done = !want[k];
+        ASSERT_STATUS(ulm_edge_put_pop(w, cases[k], NI, &done), ULM_OK);
+        ASSERT_TRUE(done == want[k]);
+        ulm_writer_free(w);
+    }
     return 0;
 }
 
