@@ -19,6 +19,7 @@ static const char usage[] =
     "Prints AUC, PR AUC, logloss, the lift in the top decile of risk, and the same for the recency-only\n"
     "baseline (risk = days since the last purchase).\n\n"
     "  --horizon DAYS   label window (default: the 90th percentile of the gaps between purchase days)\n"
+    "  --depth N        gradient-boosted trees' depth (1..8, default 4; as ulm train --churn-depth)\n"
     "  --json           one JSON object on stdout\n";
 
 /* Deterministic customer hash (splitmix64 of user index and seed) for the held-out quarter. */
@@ -44,7 +45,8 @@ static void report(ulm_sb *o, const char *name, const float *p, const float *y, 
 
 int ulm_churn_eval_store(int argc, char **argv) {
     ulm_opt opts[] = {{"store", true, NULL}, {"cutoff", true, NULL}, {"horizon", true, NULL}, {"test-cutoff", true, NULL},
-                      {"algo", true, NULL},  {"threads", true, NULL}, {"seed", true, NULL},   {"json", false, NULL}};
+                      {"algo", true, NULL},  {"threads", true, NULL}, {"seed", true, NULL},   {"json", false, NULL},
+                      {"depth", true, NULL}};
     const size_t no = sizeof opts / sizeof opts[0];
     ulm_args a;
     int r = ulm_args_parse(&a, argc, argv, opts, no, usage);
@@ -54,10 +56,14 @@ int ulm_churn_eval_store(int argc, char **argv) {
         fprintf(stderr, "ulm eval: expected 'churn --store STORE'\n\n%s", usage);
         return ULM_EXIT_USAGE;
     }
-    uint64_t threads, seed;
+    uint64_t threads, seed, depth;
     if (!ulm_opt_u64(opts, no, "threads", 1, &threads) || !ulm_opt_u64(opts, no, "seed", 42, &seed) || threads < 1 ||
-        threads > 256)
+        threads > 256 || !ulm_opt_u64(opts, no, "depth", 4, &depth))
         return ULM_EXIT_USAGE;
+    if (depth < 1 || depth > 8) {
+        ulm_errorf("eval", "--depth must be 1..8");
+        return ULM_EXIT_USAGE;
+    }
     bool json = ulm_opt_get(opts, no, "json") != NULL;
     ulm_events ev;
     ulm_events_init(&ev);
@@ -70,6 +76,7 @@ int ulm_churn_eval_store(int argc, char **argv) {
     j.horizon = ulm_opt_get(opts, no, "horizon");
     j.threads = (uint32_t)threads;
     j.params.seed = seed;
+    j.params.gbdt.max_depth = (uint32_t)depth;
     const char *test_cut = ulm_opt_get(opts, no, "test-cutoff");
     float *xtr = NULL, *ytr = NULL, *p = NULL, *base = NULL;
     const float *xte, *yte;

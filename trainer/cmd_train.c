@@ -30,6 +30,7 @@ static const char usage[] =
     "                      before a cutoff only, a customer who buys nothing in the horizon after it churned\n"
     "  --horizon DAYS      churn: label window (default: the 90th percentile of the gaps between purchase days)\n"
     "  --churn-table FILE  churn: also write the labelled feature rows as CSV\n"
+    "  --churn-depth N     churn: depth of the boosted trees (1..8, default 4; smaller trees, smaller bundle)\n"
     "  --offers FILE       retention offers (the `ulm campaign` offers file, docs/nba.md) for the next best\n"
     "                      offer on the device; needs --churn\n"
     "  --uplift-data CSV   with --offers: past campaign outcomes whose two-model uplift replaces the priors\n"
@@ -171,7 +172,7 @@ int ulm_cmd_train(int argc, char **argv) {
                       {"no-profiles", false, NULL}, {"k", true, NULL},
                       {"cycle-min-buyers", true, NULL}, {"offers", true, NULL}, {"uplift-data", true, NULL},
                       {"quantize", true, NULL}, {"edge", false, NULL}, {"catalogue", true, NULL}, {"names", true, NULL},
-                      {"prices", true, NULL}, {"profile-items", true, NULL}, {"compact", false, NULL}};
+                      {"prices", true, NULL}, {"profile-items", true, NULL}, {"compact", false, NULL}, {"churn-depth", true, NULL}};
     size_t no = sizeof opts / sizeof opts[0];
     ulm_args a;
     int r = ulm_args_parse(&a, argc, argv, opts, no, usage);
@@ -236,10 +237,13 @@ int ulm_cmd_train(int argc, char **argv) {
         }
         ox.have = true;
     }
-    if (churn || ulm_opt_get(opts, no, "cutoff") || ulm_opt_get(opts, no, "horizon")) {
-        uint64_t th = 1;
-        int rc = !churn ? (ulm_errorf("train", "--cutoff and --horizon need --churn ALGO"), ULM_EXIT_USAGE)
+    if (churn || ulm_opt_get(opts, no, "cutoff") || ulm_opt_get(opts, no, "horizon") || ulm_opt_get(opts, no, "churn-depth")) {
+        uint64_t th = 1, depth = 4;
+        int rc = !churn ? (ulm_errorf("train", "--cutoff, --horizon and --churn-depth need --churn ALGO"), ULM_EXIT_USAGE)
                  : !ulm_opt_u64(opts, no, "threads", 1, &th) || th < 1 || th > 256 ? ULM_EXIT_USAGE : 0;
+        if (!rc && (!ulm_opt_u64(opts, no, "churn-depth", 4, &depth) || depth < 1 || depth > 8))
+            rc = (ulm_errorf("train", "--churn-depth must be 1..8"), ULM_EXIT_USAGE);
+        cj.params.gbdt.max_depth = (uint32_t)depth;
         cj.algo = churn, cj.cutoffs = ulm_opt_get(opts, no, "cutoff"), cj.horizon = ulm_opt_get(opts, no, "horizon");
         cj.threads = (uint32_t)th;
         if (!rc) rc = ulm_churn_job_fit(&ev, &cj, "train");

@@ -17,7 +17,7 @@ opts=(--recs als --factors 16 --churn gbdt --cutoff 2011-09-01 --horizon 90 --no
 "$ULM" train "$d/s.store" --out "$d/c.ulm" "${opts[@]}" --compact >/dev/null
 "$ULM" train "$d/s.store" --out "$d/e.ulm" "${opts[@]}" --edge --json >"$d/e.json"
 for b in a c e; do "$ULM" inspect "$d/$b.ulm" --json >"$d/$b.inspect.json"; done
-for bad in "--catalogue some" "--catalogue bought:0" "--names maybe" "--profile-items few"; do
+for bad in "--catalogue some" "--catalogue bought:0" "--names maybe" "--profile-items few" "--churn-depth 3"; do
   # shellcheck disable=SC2086
   if "$ULM" train "$d/s.store" --out "$d/x.ulm" $bad 2>"$d/err"; then fail "accepted $bad"; fi
   grep -q -- "${bad%% *}" "$d/err" || fail "the error for $bad names the option: $(cat "$d/err")"
