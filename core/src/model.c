@@ -114,6 +114,9 @@ static ulm_status load_parts(ulm_model *m, uint32_t flags, ulm_diag *diag) {
     if (s != ULM_OK) return s;
     ulm_section ids, names, prices, pop, uids, uoff, uitems;
     if (ulm_bundle_find(m->bundle, "ITIC", &ids) == ULM_OK) { /* front-coded ids (ulm train --edge) */
+        ulm_section other;
+        if (ulm_bundle_find(m->bundle, "ITID", &other) == ULM_OK)
+            return ulm__fail(diag, ULM_ERR_FORMAT, "ITIC", ids.offset, "the bundle has both ITID and ITIC");
         if ((s = ulm__ids_decode(m, &ids, &ids, diag)) != ULM_OK) return s;
     } else if ((s = need(m->bundle, "ITID", ULM_DT_STRTAB, ULM_NONE, true, &ids, diag)) != ULM_OK) return s;
     if ((s = load_strtab(m, &ids, &m->item_ids, &m->item_index, diag)) != ULM_OK) return s;

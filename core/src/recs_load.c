@@ -195,6 +195,9 @@ static ulm_status load_body(ulm_model *m, ulm__recs *r, bool deep, ulm_diag *dia
             return load_f32(m, &sec, n, deep, &r->bias, diag);
         }
         if (ulm_bundle_find(m->bundle, "RCGT", &sec) == ULM_OK) {
+            ulm_section full;
+            if (ulm_bundle_find(m->bundle, "RCGR", &full) == ULM_OK)
+                return ulm__fail(diag, ULM_ERR_FORMAT, "RCGT", sec.offset, "the bundle has both RCGR and RCGT");
             if ((s = load_gram_triangle(m, r, &sec, deep, diag)) != ULM_OK) return s;
         } else {
             if ((s = find(m, "RCGR", ULM_DT_F32, f, f, true, &sec, diag)) != ULM_OK) return s;

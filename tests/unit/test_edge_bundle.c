@@ -159,6 +159,43 @@ ULM_TEST(edge_bundle_popularity_f16_only_when_the_order_stays) {
     return 0;
 }
 
+/* A bundle holding both forms of one thing (ITID + ITIC, RCGR + RCGT, RCRP + RCRS) is refused. */
+ULM_TEST(edge_bundle_both_forms_refused) {
+    fixture f;
+    ASSERT_TRUE(setup(&f) == 0);
+    for (int k = 0; k < 3; k++) {
+        ulm_writer *w;
+        ASSERT_STATUS(ulm_writer_new(ULM_KIND_MODEL, NULL, &w), ULM_OK);
+        bool done;
+        uint8_t *tab, *buf;
+        size_t tlen, len;
+        ASSERT_STATUS(ulm_strtab_build(f.strs, f.lens, NI, &tab, &tlen), ULM_OK);
+        ASSERT_STATUS(ulm_writer_section(w, "ITID", ULM_DT_STRTAB, NI, 0, 1, ULM_SECTION_REQUIRED, tab, tlen), ULM_OK);
+        free(tab);
+        if (k == 0) ASSERT_STATUS(ulm_edge_put_ids(w, &f.dict, &done), ULM_OK);
+        ASSERT_STATUS(ulm_writer_section(w, "POPR", ULM_DT_F32, NI, 0, 1, ULM_SECTION_REQUIRED, f.pop, NI * 4), ULM_OK);
+        ASSERT_STATUS(ulm_rec_model_export_c(&f.rm, 1.0f, 10, ULM_REC_QUANT_INT8, k == 1, w, NULL), ULM_OK);
+        if (k == 1) { /* the full Gram matrix next to the triangle */
+            float g[64];
+            for (int i = 0; i < 64; i++) g[i] = i % 9 == 0 ? 1.0f : 0.0f;
+            ASSERT_STATUS(ulm_writer_section(w, "RCGR", ULM_DT_F32, 8, 8, 1, 0, g, sizeof g), ULM_OK);
+        }
+        ASSERT_STATUS(ulm_repurchase_cycles_write(f.cycles, NI, w), ULM_OK);
+        if (k == 2) ASSERT_STATUS(ulm_edge_put_cycles(w, f.cycles, NI), ULM_OK);
+        ASSERT_STATUS(ulm_writer_meta(w, "model.kind", "ulm-model"), ULM_OK);
+        ASSERT_STATUS(ulm_writer_finish(w, &buf, &len), ULM_OK);
+        ulm_writer_free(w);
+        ulm_model *m = (ulm_model *)1;
+        ulm_diag d;
+        ASSERT_STATUS(ulm_model_load(buf, len, NULL, &m, &d), ULM_ERR_FORMAT);
+        ASSERT_STR_EQ(d.section, k == 0 ? "ITIC" : k == 1 ? "RCGT" : "RCRS");
+        ASSERT_TRUE(m == NULL);
+        free(buf);
+    }
+    teardown(&f);
+    return 0;
+}
+
 /* Sets byte `at` of section tag to v (through expect_damage's u32 write, other bytes kept). */
 static int damage_byte(const uint8_t *buf, size_t len, const char *tag, uint64_t at, uint8_t v, const char *sec) {
     uint8_t *e = entry((uint8_t *)buf, tag);
