@@ -101,35 +101,82 @@ static inline __attribute__((always_inline)) v128_t dot16(const int8_t *q, const
 }
 #endif
 
-void ulm__score_q8(const int8_t *q, size_t stride, uint32_t n, const int16_t *x, float xs, const float *scale,
-                   const float *bias, float *out) {
-    uint32_t j = 0;
+/* An upper bound on sqrt(ss) with room (2^-20 relative) for three float roundings: the bounds
+ * below stay above every score they bound (see ulm__q8_next). */
+static float norm_up(int64_t ss) { return (float)(sqrt((double)ss) * (1.0 + 0x1p-20)); }
+
+float ulm__q8_norm(const int8_t *q, size_t stride) {
+    int64_t ss = 0;
+    for (size_t t = 0; t < stride; t++) ss += (int32_t)q[t] * q[t];
+    return norm_up(ss);
+}
+
+void ulm__q8_scan_init(ulm__q8_scan *sc, const int8_t *q, size_t stride, uint32_t n, const int16_t *x, float xs,
+                       const float *scale, const float *norm, const float *bias) {
+    int64_t ss = 0;
+    for (size_t t = 0; t < stride; t++) ss += (int32_t)x[t] * x[t];
+    sc->q = q, sc->stride = stride, sc->n = n, sc->x = x, sc->xs = xs, sc->xn = norm_up(ss);
+    sc->scale = scale, sc->norm = norm, sc->bias = bias;
+}
+
+/* Why skipping is exact: with c = xs * scale_j (a float >= 0) a row scores fl(fl(d) * c) (+ b_j),
+ * d the int32 dot; B = fl(norm_j * xn) >= ||q_j|| ||x|| >= |d| (Cauchy-Schwarz; both norms carry
+ * 2^-20 of room), so fl(d) <= B, and rounding is monotone: fl(fl(d) * c) <= fl(B * c), and the
+ * same after adding b_j. A block whose four bounds are below t has no score >= t. */
+uint32_t ulm__q8_next(const ulm__q8_scan *sc, uint32_t j, float t, float s[4]) {
+    const uint32_t n = sc->n;
+    const size_t stride = sc->stride;
+    const float *scale = sc->scale, *norm = sc->norm, *bias = sc->bias;
 #if defined(__wasm_simd128__)
-    /* Four rows at a time; their four partial-sum vectors are transposed and added, so the four
-     * int32 dots land in one vector, converted and scaled lane by lane (the scalar expression). */
-    v128_t vxs = wasm_f32x4_splat(xs);
+    const int16_t *x = sc->x;
+    v128_t vxs = wasm_f32x4_splat(sc->xs), vxn = wasm_f32x4_splat(sc->xn), vt = wasm_f32x4_splat(t);
     for (; j + 4 <= n; j += 4) {
-        const int8_t *r = q + (size_t)j * stride;
+        v128_t c = wasm_f32x4_mul(vxs, wasm_v128_load(scale + j));
+        v128_t ub = wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(norm + j), vxn), c);
+        if (bias) ub = wasm_f32x4_add(ub, wasm_v128_load(bias + j));
+        if (!wasm_v128_any_true(wasm_f32x4_ge(ub, vt))) continue;
+        /* The four rows' partial-sum vectors, transposed and added: the four int32 dots in one
+         * vector, converted and scaled lane by lane (the scalar expression). */
+        const int8_t *r = sc->q + (size_t)j * stride;
         v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
-        for (size_t t = 0; t < stride; t += 16) {
-            const int16_t *xt = x + t;
-            a0 = wasm_i32x4_add(a0, dot16(r + t, xt));
-            a1 = wasm_i32x4_add(a1, dot16(r + stride + t, xt));
-            a2 = wasm_i32x4_add(a2, dot16(r + 2 * stride + t, xt));
-            a3 = wasm_i32x4_add(a3, dot16(r + 3 * stride + t, xt));
+        for (size_t u = 0; u < stride; u += 16) {
+            const int16_t *xt = x + u;
+            a0 = wasm_i32x4_add(a0, dot16(r + u, xt));
+            a1 = wasm_i32x4_add(a1, dot16(r + stride + u, xt));
+            a2 = wasm_i32x4_add(a2, dot16(r + 2 * stride + u, xt));
+            a3 = wasm_i32x4_add(a3, dot16(r + 3 * stride + u, xt));
         }
         v128_t s01 = wasm_i32x4_add(wasm_i32x4_shuffle(a0, a1, 0, 4, 1, 5), wasm_i32x4_shuffle(a0, a1, 2, 6, 3, 7));
         v128_t s23 = wasm_i32x4_add(wasm_i32x4_shuffle(a2, a3, 0, 4, 1, 5), wasm_i32x4_shuffle(a2, a3, 2, 6, 3, 7));
         v128_t d = wasm_i32x4_add(wasm_i32x4_shuffle(s01, s23, 0, 1, 4, 5), wasm_i32x4_shuffle(s01, s23, 2, 3, 6, 7));
-        v128_t v = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(d), wasm_f32x4_mul(vxs, wasm_v128_load(scale + j)));
+        v128_t v = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(d), c);
         if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + j));
-        wasm_v128_store(out + j, v);
+        if (wasm_v128_any_true(wasm_f32x4_ge(v, vt))) {
+            wasm_v128_store(s, v);
+            return j;
+        }
     }
 #endif
-    for (; j < n; j++) {
-        float v = (float)ulm__dot_q8(q + (size_t)j * stride, x, stride) * (xs * scale[j]);
-        out[j] = bias ? v + bias[j] : v;
+    for (; j < n; j += 4) {
+        uint32_t m = n - j < 4 ? n - j : 4, r;
+        bool pass = false;
+        for (r = 0; r < m && !pass; r++) {
+            float ub = (norm[j + r] * sc->xn) * (sc->xs * scale[j + r]);
+            pass = (bias ? ub + bias[j + r] : ub) >= t;
+        }
+        if (!pass) continue;
+        for (r = 0; r < 4; r++) {
+            if (r >= m) {
+                s[r] = -INFINITY;
+                continue;
+            }
+            float v = (float)ulm__dot_q8(sc->q + (size_t)(j + r) * stride, sc->x, stride) * (sc->xs * scale[j + r]);
+            s[r] = bias ? v + bias[j + r] : v;
+        }
+        for (r = 0; r < m; r++)
+            if (s[r] >= t) return j;
     }
+    return n;
 }
 
 uint32_t ulm__first_ge(const float *s, uint32_t j, uint32_t n, float t) {
@@ -174,10 +221,11 @@ void ulm__score_f32(const float *y, size_t f, uint32_t n, const float *x, const 
     for (; j < n; j++) out[j] = ulm__dot8(x, y + (size_t)j * f, f) + (bias ? bias[j] : 0.0f);
 }
 
-void ulm__rank1_update(float *a, const float *y, float c, size_t f) {
+void ulm__rank1_update(float *a, const float *g, const float *y, float c, size_t f) {
     for (size_t i = 0; i < f; i++) {
         float ci = c * y[i];
         float *row = a + i * f;
-        for (size_t j = 0; j <= i; j++) row[j] += ci * y[j]; /* ulm__chol_factor reads the lower triangle */
+        const float *gr = g + i * f;
+        for (size_t j = 0; j <= i; j++) row[j] = gr[j] + ci * y[j]; /* ulm__chol_factor reads the lower triangle */
     }
 }

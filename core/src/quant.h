@@ -5,6 +5,8 @@
  *
  *   int16_t xq[stride]; float xs = ulm__quant_i16(x, f, stride, xq);   // once per user
  *   float s_j = (float)ulm__dot_q8(row_j, xq, stride) * (xs * scale_j);   // per item, exact integers
+ *   ulm__q8_scan sc; ulm__q8_scan_init(&sc, q, stride, n, xq, xs, scale, norm, NULL);
+ *   for (j = 0; (j = ulm__q8_next(&sc, j, kth_best, s4)) < n; j += 4) ...   // top-K, four rows a step
  */
 #ifndef ULM_QUANT_H
 #define ULM_QUANT_H
@@ -31,18 +33,43 @@ float ulm__quant_i16(const float *x, size_t f, size_t stride, int16_t *xq);
 /* sum q[t] * x[t] over t < stride (a multiple of 16), exactly in integers: the same in every build. */
 int32_t ulm__dot_q8(const int8_t *q, const int16_t *x, size_t stride);
 
-/* out[j] = (float)dot(q_j, x) * (xs * scale[j]) (+ bias[j] when bias) for the n rows of q (stride
- * bytes each): the scorer's hot loop, four rows at a time with SIMD; every build gives the same floats. */
-void ulm__score_q8(const int8_t *q, size_t stride, uint32_t n, const int16_t *x, float xs, const float *scale,
-                   const float *bias, float *out);
+/* An upper bound on ||q|| for an int8 row (stride bytes), rounded up with room for the float
+ * products that use it: the int8 scorer skips rows whose bound is below the k-th best score. */
+float ulm__q8_norm(const int8_t *q, size_t stride);
+
+/* One call's int8 scoring of n rows against the quantised user vector: row j scores
+ * (float)dot(q_j, x) * (xs * scale[j]) (+ bias[j] when bias), in every build alike. */
+typedef struct ulm__q8_scan {
+    const int8_t *q;     /* [n x stride] int8 rows */
+    size_t stride;       /* bytes per row, a multiple of 64 */
+    uint32_t n;          /* rows */
+    const int16_t *x;    /* [stride] user vector (ulm__quant_i16) */
+    float xs;            /* its scale */
+    float xn;            /* ulm__q8_norm-style bound on ||x|| (ulm__q8_scan_init) */
+    const float *scale;  /* [n] row scales */
+    const float *norm;   /* [n] ulm__q8_norm of each row */
+    const float *bias;   /* [n] or NULL */
+} ulm__q8_scan;
+
+/* Fills sc (xn from x) for the arguments named as its fields. */
+void ulm__q8_scan_init(ulm__q8_scan *sc, const int8_t *q, size_t stride, uint32_t n, const int16_t *x, float xs,
+                       const float *scale, const float *norm, const float *bias);
+
+/* Scoring fused with top-K's threshold: the first block of four rows j0 >= j (j a multiple of 4)
+ * in which some row scores >= t (never a NaN), with the block's four scores in s[0..4) (-INFINITY
+ * past n); n when there is none. A block whose rows' bounds (norm x xn x xs x scale + bias) are
+ * all below t is skipped without computing its dot products, so the scores of rows that can enter
+ * the top K are exactly those of the full scan. */
+uint32_t ulm__q8_next(const ulm__q8_scan *sc, uint32_t j, float t, float s[4]);
 
 /* out[j] = ulm__dot8(x, y_j, f) + (bias ? bias[j] : 0) for the n rows of y (f floats each): the f32
  * scorer's hot loop, bit for bit ulm__dot8's sums (SIMD four rows at a time when f % 8 == 0). */
 void ulm__score_f32(const float *y, size_t f, uint32_t n, const float *x, const float *bias, float *out);
 
-/* Lower triangle of a[f x f] += c * y y^T (a[i][j] += (c * y[i]) * y[j], j <= i): ALS fold-in's rank-one update,
- * kept with the other per-call loops so the scorer's -Oz builds still vectorise it. */
-void ulm__rank1_update(float *a, const float *y, float c, size_t f);
+/* Lower triangle of a[f x f] = g + c * y y^T (a[i][j] = g[i][j] + (c * y[i]) * y[j], j <= i; g may be a): ALS
+ * fold-in's rank-one update (the first one reads the Gram matrix, so it is never copied), kept with the
+ * other per-call loops so the scorer's -Oz builds still vectorise it. The upper triangle is not touched. */
+void ulm__rank1_update(float *a, const float *g, const float *y, float c, size_t f);
 /* The first index i in [j, n) with s[i] >= t (never a NaN), or n: top-K's skip over the items
  * below the current k-th best. */
 uint32_t ulm__first_ge(const float *s, uint32_t j, uint32_t n, float t);

@@ -87,6 +87,7 @@ void ulm__recs_free(ulm_model *m) {
     if (!r) return;
     ulm__free(m->alloc, r->item_f, 0);
     ulm__free(m->alloc, r->q8_scale, 0);
+    ulm__free(m->alloc, r->q8_norm, 0);
     ulm__free(m->alloc, r->gram, 0);
     ulm__free(m->alloc, r->bias, 0);
     ulm__free(m->alloc, r->rpop, 0);
@@ -142,8 +143,10 @@ static ulm_status load_factors(const ulm_model *m, ulm__recs *r, bool deep, ulm_
         r->q8 = (const int8_t *)sec.data;
         r->q8_stride = (uint32_t)stride;
         r->q8_scale = ulm__alloc(m->alloc, ((size_t)n + 1) * sizeof *r->q8_scale);
-        if (!r->q8_scale) return ULM_ERR_NOMEM;
+        r->q8_norm = ulm__alloc(m->alloc, ((size_t)n + 1) * sizeof *r->q8_norm);
+        if (!r->q8_scale || !r->q8_norm) return ULM_ERR_NOMEM;
         for (uint32_t i = 0; i < n; i++) {
+            r->q8_norm[i] = ulm__q8_norm(r->q8 + (size_t)i * stride, stride);
             uint64_t at = (uint64_t)n * stride + 4 * (uint64_t)i;
             r->q8_scale[i] = ulm__rdf32(sec.data + at);
             if (!isfinite(r->q8_scale[i]) || r->q8_scale[i] < 0)

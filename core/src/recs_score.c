@@ -28,7 +28,7 @@ typedef struct layout {
     uint32_t *hist;   /* [n_hist] sorted, unique, in range */
     uint32_t *due;    /* [n_hist] history items with an entry bought >= one repurchase cycle before now */
     uint32_t *nd;     /* [n_hist] history items with an entry bought more recently (not due) */
-    float *s, *s2;    /* [n_items] scores; [n_items] hybrid content part */
+    float *s, *s2;    /* [n_items] scores (none with int8 rows: scored and selected in one pass); [n_items] hybrid content part */
     float *a, *x, *v; /* ALS: [f x f] system / Cholesky factor, [f] user factors, [f] W y_j */
     float *y, *y2;    /* [f] each: item rows decoded from int8 */
     int16_t *xq;      /* [q8_stride] the user factors quantised for the int8 dot */
@@ -43,7 +43,7 @@ static void carve(const ulm_model *m, uint32_t k, size_t n_hist, void *base, lay
     uint32_t *ub = base;
 #define TAKE(n) (at += (n), at - (n))
     size_t o_h = TAKE(n_hist), o_due = TAKE(n_hist), o_nd = TAKE(n_hist);
-    size_t o_s = TAKE(m->recs ? ni : 0);
+    size_t o_s = TAKE(m->recs && !m->recs->q8 ? ni : 0);
     size_t o_s2 = TAKE(m->recs && m->recs->algo == ULM__RC_HYBRID ? ni : 0);
     size_t o_a = TAKE(f * f), o_x = TAKE(f), o_v = TAKE(f), o_hs = TAKE(k), o_hi = TAKE(k);
     size_t o_y = TAKE(f), o_y2 = TAKE(f), o_xq = TAKE(qs / 2);
@@ -135,11 +135,11 @@ static bool als_fold_in(const ulm_model *m, const uint32_t *h, size_t nh, const 
     const ulm__recs *r = m->recs;
     size_t f = r->factors;
     float c = 1.0f + r->alpha * r->hist_weight;
-    memcpy(l->a, r->gram, f * f * sizeof *l->a);
     for (size_t j = 0; j < f; j++) l->x[j] = 0;
-    for (size_t q = 0; q < nh; q++) {
+    if (!nh) memcpy(l->a, r->gram, f * f * sizeof *l->a);
+    for (size_t q = 0; q < nh; q++) { /* the first update reads G, the rest add in place */
         const float *y = item_row(r, h[q], l->y);
-        ulm__rank1_update(l->a, y, c - 1.0f, f);
+        ulm__rank1_update(l->a, q ? l->a : r->gram, y, c - 1.0f, f);
         for (size_t j = 0; j < f; j++) l->x[j] += c * y[j];
     }
     if (ulm__chol_factor(l->a, f) != 0) {
@@ -150,9 +150,10 @@ static bool als_fold_in(const ulm_model *m, const uint32_t *h, size_t nh, const 
     return true;
 }
 
-/* Fills l->s with the model's score of every item for the history h[0..nh) (nh >= 1). */
+/* Fills l->s with the model's score of every item for the history h[0..nh) (nh >= 1); with int8
+ * rows only the user vector, quantised into l->xq with its scale in *xs (top_q8 scores the rows). */
 static void score_all(const ulm_model *m, const uint32_t *h, size_t nh, const layout *l, float *norm_a,
-                      float *norm_b, bool *als_ok) {
+                      float *norm_b, bool *als_ok, float *xs) {
     const ulm__recs *r = m->recs;
     uint32_t ni = m->n_items, f = r->factors;
     switch (r->algo) {
@@ -169,9 +170,7 @@ static void score_all(const ulm_model *m, const uint32_t *h, size_t nh, const la
             }
         }
         if (r->q8) { /* exact integer dots: every build ranks alike */
-            size_t qs = r->q8_stride;
-            float xs = ulm__quant_i16(l->x, f, qs, l->xq);
-            ulm__score_q8(r->q8, qs, ni, l->xq, xs, r->q8_scale, r->bias, l->s);
+            *xs = ulm__quant_i16(l->x, f, r->q8_stride, l->xq);
             return;
         }
         ulm__score_f32(r->item_f, f, ni, l->x, r->bias, l->s);
@@ -327,6 +326,29 @@ static bool excluded_bought(const layout *l, size_t nh, size_t n_due, size_t n_n
     return !(in_sorted(l->due, n_due, j) && !in_sorted(l->nd, n_nd, j));
 }
 
+/* Top-K over int8 rows, scored and selected in one pass (ulm__q8_next): only blocks of four rows
+ * with a score at least the k-th best so far come back here, and blocks whose bounds are below it
+ * are not scored at all. The filters run only on those rows; the order is better()'s, as the
+ * heap's result does not depend on the order items are offered. Returns the heap's size. */
+static uint32_t top_q8(const ulm_model *m, const ulm_recommend_opts *o, const layout *l, size_t nh, size_t n_due,
+                       size_t n_nd, float xs, uint32_t k) {
+    const ulm__recs *r = m->recs;
+    const float *pop = m->pop_score;
+    uint32_t ni = m->n_items, n = 0;
+    ulm__q8_scan sc;
+    ulm__q8_scan_init(&sc, r->q8, r->q8_stride, ni, l->xq, xs, r->q8_scale, r->q8_norm, r->bias);
+    float s4[4];
+    for (uint32_t j = 0; (j = ulm__q8_next(&sc, j, n == k ? l->hs[0] : -INFINITY, s4)) < ni; j += 4)
+        for (uint32_t q = 0; q < 4 && j + q < ni; q++) {
+            float s = s4[q];
+            if (s == -INFINITY || s != s || (n == k && s < l->hs[0]) || blocked(m, o, j + q) ||
+                excluded_bought(l, nh, n_due, n_nd, j + q))
+                continue;
+            n = heap_push(pop, l->hs, l->hi, n, k, s, j + q);
+        }
+    return n;
+}
+
 ulm_status ulm_recommend(const ulm_model *m, const uint32_t *hist, size_t n_hist, const ulm_recommend_opts *o,
                          void *scratch, size_t scratch_size, uint32_t *items, float *scores, uint32_t *because,
                          float *because_w, uint32_t *n_out) {
@@ -372,12 +394,16 @@ ulm_status ulm_recommend(const ulm_model *m, const uint32_t *hist, size_t n_hist
         *n_out = n;
         return ULM_OK;
     }
-    float na = 0, nbn = 0;
+    float na = 0, nbn = 0, xs = 0;
     bool als_ok = false;
-    score_all(m, l.hist, nh, &l, &na, &nbn, &als_ok);
+    score_all(m, l.hist, nh, &l, &na, &nbn, &als_ok, &xs);
+    const float *pop = m->pop_score;
+    if (m->recs->q8) {
+        n = k ? top_q8(m, o, &l, nh, n_due, n_nd, xs, k) : 0;
+        goto sorted;
+    }
     for (size_t q = 0; q < nh; q++)
         if (excluded_bought(&l, nh, n_due, n_nd, l.hist[q])) l.s[l.hist[q]] = -INFINITY;
-    const float *pop = m->pop_score;
     for (uint32_t j = 0; k && j < ni; j++) {
         /* Once the heap is full only a score at least the k-th best can enter (NaN never): the
          * items below it are skipped eight at a time. */
@@ -386,6 +412,7 @@ ulm_status ulm_recommend(const ulm_model *m, const uint32_t *hist, size_t n_hist
         if (s == -INFINITY || s != s || blocked(m, o, j)) continue;
         n = heap_push(pop, l.hs, l.hi, n, k, s, j);
     }
+sorted:
     heap_sort(pop, l.hs, l.hi, n);
     for (uint32_t q = 0; q < n; q++) {
         items[q] = l.hi[q];

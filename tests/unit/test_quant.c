@@ -74,6 +74,60 @@ ULM_TEST(quant_q8_rows_and_dot) {
     return 0;
 }
 
+/* ulm__q8_next against the full scan: for rows (103: a partial last block) scored one by one with
+ * the scorer's expression, every threshold t and start j gives the first block with a score >= t and
+ * that block's exact scores, with and without biases; rows proportional to x (Cauchy-Schwarz with
+ * equality: the tightest bound) at exactly their own score are never skipped. */
+ULM_TEST(quant_q8_fused_scan_skips_exactly) {
+    enum { N = 103, F = 64 };
+    static int8_t q[N * F];
+    static int16_t xq[F];
+    float scale[N], norm[N], bias[N], full[N], s4[4];
+    uint32_t s = 777;
+    for (int round = 0; round < 4; round++) {
+        bool tight = round >= 2, biased = round & 1;
+        for (int t = 0; t < F; t++) {
+            s = s * 1664525u + 1013904223u;
+            xq[t] = (int16_t)(258 * ((int)(s >> 24) % 255 - 127)); /* |x| <= 32766 */
+        }
+        for (uint32_t j = 0; j < N; j++) {
+            for (int t = 0; t < F; t++) {
+                s = s * 1664525u + 1013904223u;
+                q[j * F + t] = tight && j % 5 == 0 ? (int8_t)(xq[t] / 258) : (int8_t)((int)(s >> 24) % 255 - 127);
+            }
+            s = s * 1664525u + 1013904223u;
+            scale[j] = (float)(s >> 8) / 16777216.0f * 0.01f;
+            bias[j] = biased ? ((float)(s & 255) - 128.0f) * 0.003f : 0.0f;
+            norm[j] = ulm__q8_norm(q + j * F, F);
+        }
+        float xs = 1.0f / 32766.0f;
+        for (uint32_t j = 0; j < N; j++) {
+            float v = (float)ulm__dot_q8(q + j * F, xq, F) * (xs * scale[j]);
+            full[j] = biased ? v + bias[j] : v;
+        }
+        ulm__q8_scan sc;
+        ulm__q8_scan_init(&sc, q, F, N, xq, xs, scale, norm, biased ? bias : NULL);
+        for (uint32_t probe = 0; probe <= N; probe++) {
+            float t = probe < N ? full[probe] : -INFINITY; /* every score as a threshold, exactly */
+            for (uint32_t j = 0; j < N; j += 4) {
+                uint32_t want = j;
+                while (want < N) {
+                    bool any = false;
+                    for (uint32_t r = want; r < want + 4 && r < N; r++) any = any || full[r] >= t;
+                    if (any) break;
+                    want += 4;
+                }
+                if (want > N) want = N;
+                uint32_t got = ulm__q8_next(&sc, j, t, s4);
+                ASSERT_EQ_INT(got, want);
+                for (uint32_t r = 0; got < N && r < 4; r++)
+                    ASSERT_TRUE(got + r < N ? s4[r] == full[got + r] : s4[r] == -INFINITY);
+            }
+        }
+    }
+    return 0;
+}
+
 enum { NU = 120, NI = 300, NF = 64, K = 10 };
 
 /* A bundle of NI items ("i0"...) with POPR and m exported in format q. */
