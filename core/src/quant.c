@@ -101,6 +101,24 @@ static inline __attribute__((always_inline)) v128_t dot16(const int8_t *q, const
 }
 #endif
 
+#if defined(__wasm_simd128__)
+/* The int32 dots of the four rows at r (stride bytes apart) with x, in one vector: their partial-sum
+ * vectors, transposed and added. */
+static inline __attribute__((always_inline)) v128_t dot4(const int8_t *r, const int16_t *x, size_t stride) {
+    v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+    for (size_t u = 0; u < stride; u += 16) {
+        const int16_t *xt = x + u;
+        a0 = wasm_i32x4_add(a0, dot16(r + u, xt));
+        a1 = wasm_i32x4_add(a1, dot16(r + stride + u, xt));
+        a2 = wasm_i32x4_add(a2, dot16(r + 2 * stride + u, xt));
+        a3 = wasm_i32x4_add(a3, dot16(r + 3 * stride + u, xt));
+    }
+    v128_t s01 = wasm_i32x4_add(wasm_i32x4_shuffle(a0, a1, 0, 4, 1, 5), wasm_i32x4_shuffle(a0, a1, 2, 6, 3, 7));
+    v128_t s23 = wasm_i32x4_add(wasm_i32x4_shuffle(a2, a3, 0, 4, 1, 5), wasm_i32x4_shuffle(a2, a3, 2, 6, 3, 7));
+    return wasm_i32x4_add(wasm_i32x4_shuffle(s01, s23, 0, 1, 4, 5), wasm_i32x4_shuffle(s01, s23, 2, 3, 6, 7));
+}
+#endif
+
 /* An upper bound on sqrt(ss) with room (2^-20 relative) for three float roundings: the bounds
  * below stay above every score they bound (see ulm__q8_next). */
 static float norm_up(int64_t ss) { return (float)(sqrt((double)ss) * (1.0 + 0x1p-20)); }
@@ -116,67 +134,84 @@ void ulm__q8_scan_init(ulm__q8_scan *sc, const int8_t *q, size_t stride, uint32_
     int64_t ss = 0;
     for (size_t t = 0; t < stride; t++) ss += (int32_t)x[t] * x[t];
     sc->q = q, sc->stride = stride, sc->n = n, sc->x = x, sc->xs = xs, sc->xn = norm_up(ss);
-    sc->scale = scale, sc->norm = norm, sc->bias = bias;
+    sc->scale = scale, sc->norm = norm, sc->bias = bias, sc->j = 0, sc->checked = 0, sc->skipped = 0;
 }
 
 /* Why skipping is exact: with c = xs * scale_j (a float >= 0) a row scores fl(fl(d) * c) (+ b_j),
  * d the int32 dot; B = fl(norm_j * xn) >= ||q_j|| ||x|| >= |d| (Cauchy-Schwarz; both norms carry
  * 2^-20 of room), so fl(d) <= B, and rounding is monotone: fl(fl(d) * c) <= fl(B * c), and the
- * same after adding b_j. A block whose four bounds are below t has no score >= t. */
-uint32_t ulm__q8_next(const ulm__q8_scan *sc, uint32_t j, float t, float s[4]) {
+ * same after adding b_j. A row whose bound is below t has no score >= t. */
+static inline bool bound_passes(const ulm__q8_scan *sc, uint32_t j, float t) {
+    float ub = (sc->norm[j] * sc->xn) * (sc->xs * sc->scale[j]);
+    return (sc->bias ? ub + sc->bias[j] : ub) >= t;
+}
+
+#if defined(__wasm_simd128__)
+/* Rows b..b+3 of q (stride bytes each) scored into s (the scalar expression lane by lane); true when
+ * one is >= t. */
+static inline __attribute__((always_inline)) bool score4(const int8_t *q, size_t stride, const int16_t *x,
+                                                          const float *scale, const float *bias, uint32_t b,
+                                                          v128_t vxs, v128_t vt, float *s) {
+    v128_t d = dot4(q + (size_t)b * stride, x, stride);
+    v128_t v = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(d), wasm_f32x4_mul(vxs, wasm_v128_load(scale + b)));
+    if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + b));
+    if (!wasm_i32x4_bitmask(wasm_f32x4_ge(v, vt))) return false;
+    wasm_v128_store(s, v);
+    return true;
+}
+#endif
+
+uint32_t ulm__q8_next(ulm__q8_scan *sc, float t, uint32_t idx[4], float s[4]) {
     const uint32_t n = sc->n;
+#if defined(__wasm_simd128__)
+    /* Four rows at a time: their bounds, then (when one passes) their dots. Queueing only the rows
+     * that pass and scoring them four at a time was tried: it halves the speed when few rows are
+     * skipped (the ALS fold-in's user vectors here, whose bounds are far above the k-th best), as
+     * does a branch per block; the bounds stop being checked when they skip too little. */
+    const int8_t *q = sc->q;
+    const int16_t *x = sc->x;
     const size_t stride = sc->stride;
     const float *scale = sc->scale, *norm = sc->norm, *bias = sc->bias;
-#if defined(__wasm_simd128__)
-    const int16_t *x = sc->x;
     v128_t vxs = wasm_f32x4_splat(sc->xs), vxn = wasm_f32x4_splat(sc->xn), vt = wasm_f32x4_splat(t);
-    for (; j + 4 <= n; j += 4) {
-        v128_t c = wasm_f32x4_mul(vxs, wasm_v128_load(scale + j));
-        v128_t ub = wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(norm + j), vxn), c);
-        if (bias) ub = wasm_f32x4_add(ub, wasm_v128_load(bias + j));
-        if (!wasm_v128_any_true(wasm_f32x4_ge(ub, vt))) continue;
-        /* The four rows' partial-sum vectors, transposed and added: the four int32 dots in one
-         * vector, converted and scaled lane by lane (the scalar expression). */
-        const int8_t *r = sc->q + (size_t)j * stride;
-        v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
-        for (size_t u = 0; u < stride; u += 16) {
-            const int16_t *xt = x + u;
-            a0 = wasm_i32x4_add(a0, dot16(r + u, xt));
-            a1 = wasm_i32x4_add(a1, dot16(r + stride + u, xt));
-            a2 = wasm_i32x4_add(a2, dot16(r + 2 * stride + u, xt));
-            a3 = wasm_i32x4_add(a3, dot16(r + 3 * stride + u, xt));
-        }
-        v128_t s01 = wasm_i32x4_add(wasm_i32x4_shuffle(a0, a1, 0, 4, 1, 5), wasm_i32x4_shuffle(a0, a1, 2, 6, 3, 7));
-        v128_t s23 = wasm_i32x4_add(wasm_i32x4_shuffle(a2, a3, 0, 4, 1, 5), wasm_i32x4_shuffle(a2, a3, 2, 6, 3, 7));
-        v128_t d = wasm_i32x4_add(wasm_i32x4_shuffle(s01, s23, 0, 1, 4, 5), wasm_i32x4_shuffle(s01, s23, 2, 3, 6, 7));
-        v128_t v = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(d), c);
-        if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + j));
-        if (wasm_v128_any_true(wasm_f32x4_ge(v, vt))) {
-            wasm_v128_store(s, v);
-            return j;
-        }
-    }
-#endif
-    for (; j < n; j += 4) {
-        uint32_t m = n - j < 4 ? n - j : 4, r;
-        bool pass = false;
-        for (r = 0; r < m && !pass; r++) {
-            float ub = (norm[j + r] * sc->xn) * (sc->xs * scale[j + r]);
-            pass = (bias ? ub + bias[j + r] : ub) >= t;
-        }
-        if (!pass) continue;
-        for (r = 0; r < 4; r++) {
-            if (r >= m) {
-                s[r] = -INFINITY;
-                continue;
+    uint32_t j = sc->j, n4 = n & ~3u;
+    while (j < n4) {
+        /* The bounds of up to 32 blocks into one mask (no branch per block), then the dots of the
+         * blocks in it, with nothing else live in the registers the dot loop uses. */
+        uint32_t end = n4 - j > 128 ? j + 128 : n4, mask = 0, nb = (end - j) / 4;
+        bool check = sc->checked < 256 || sc->skipped * 8 >= sc->checked;
+        if (check) {
+            for (uint32_t b = j, bit = 1; b < end; b += 4, bit <<= 1) {
+                v128_t ub = wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(norm + b), vxn),
+                                           wasm_f32x4_mul(vxs, wasm_v128_load(scale + b)));
+                if (bias) ub = wasm_f32x4_add(ub, wasm_v128_load(bias + b));
+                mask |= wasm_i32x4_bitmask(wasm_f32x4_ge(ub, vt)) ? bit : 0;
             }
-            float v = (float)ulm__dot_q8(sc->q + (size_t)(j + r) * stride, sc->x, stride) * (sc->xs * scale[j + r]);
-            s[r] = bias ? v + bias[j + r] : v;
+            sc->checked += nb, sc->skipped += nb - (uint32_t)__builtin_popcount(mask);
+        } /* else the bounds skipped under 1/8 of the first 256 blocks: score every block (as exact) */
+        for (uint32_t b = j; b < end; b += 4) { /* in order: no ctz chain */
+            if (check && !((mask >> ((b - j) / 4)) & 1)) continue;
+            if (score4(q, stride, x, scale, bias, b, vxs, vt, s)) {
+                for (uint32_t l = 0; l < 4; l++) idx[l] = b + l;
+                sc->j = b + 4; /* the rest of this chunk's mask is redone against the new t */
+                return 4;
+            }
         }
-        for (r = 0; r < m; r++)
-            if (s[r] >= t) return j;
+        j = end;
     }
-    return n;
+    sc->j = j;
+#endif
+    for (uint32_t i = sc->j; i < n; i++) { /* row by row: the build without SIMD, and the last n % 4 rows */
+        if (!bound_passes(sc, i, t)) continue;
+        float v = (float)ulm__dot_q8(sc->q + (size_t)i * sc->stride, sc->x, sc->stride) * (sc->xs * sc->scale[i]);
+        if (sc->bias) v += sc->bias[i];
+        if (v >= t) {
+            sc->j = i + 1;
+            idx[0] = i, s[0] = v;
+            return 1;
+        }
+    }
+    sc->j = n;
+    return 0;
 }
 
 uint32_t ulm__first_ge(const float *s, uint32_t j, uint32_t n, float t) {
@@ -221,11 +256,49 @@ void ulm__score_f32(const float *y, size_t f, uint32_t n, const float *x, const 
     for (; j < n; j++) out[j] = ulm__dot8(x, y + (size_t)j * f, f) + (bias ? bias[j] : 0.0f);
 }
 
-void ulm__rank1_update(float *a, const float *g, const float *y, float c, size_t f) {
+void ulm__gram_update(float *a, const float *g, const float *y, size_t nh, float c, size_t f, float *cy) {
     for (size_t i = 0; i < f; i++) {
-        float ci = c * y[i];
         float *row = a + i * f;
         const float *gr = g + i * f;
-        for (size_t j = 0; j <= i; j++) row[j] = gr[j] + ci * y[j]; /* ulm__chol_factor reads the lower triangle */
+        for (size_t h = 0; h < nh; h++) cy[h] = c * y[h * f + i];
+        size_t j = 0;
+#if defined(__wasm_simd128__)
+        /* Each entry's sum is a chain of nh additions: four chains (16 entries) at a time hide their latency. */
+        size_t end = f % 4 == 0 ? (i + 4) & ~(size_t)3 : 0;
+        for (; j + 16 <= end; j += 16) {
+            v128_t v0 = wasm_v128_load(gr + j), v1 = wasm_v128_load(gr + j + 4), v2 = wasm_v128_load(gr + j + 8),
+                   v3 = wasm_v128_load(gr + j + 12);
+            for (size_t h = 0; h < nh; h++) {
+                v128_t ch = wasm_f32x4_splat(cy[h]);
+                const float *yh = y + h * f + j;
+                v0 = wasm_f32x4_add(v0, wasm_f32x4_mul(ch, wasm_v128_load(yh)));
+                v1 = wasm_f32x4_add(v1, wasm_f32x4_mul(ch, wasm_v128_load(yh + 4)));
+                v2 = wasm_f32x4_add(v2, wasm_f32x4_mul(ch, wasm_v128_load(yh + 8)));
+                v3 = wasm_f32x4_add(v3, wasm_f32x4_mul(ch, wasm_v128_load(yh + 12)));
+            }
+            wasm_v128_store(row + j, v0), wasm_v128_store(row + j + 4, v1);
+            wasm_v128_store(row + j + 8, v2), wasm_v128_store(row + j + 12, v3);
+        }
+        for (; j + 8 <= end; j += 8) {
+            v128_t v0 = wasm_v128_load(gr + j), v1 = wasm_v128_load(gr + j + 4);
+            for (size_t h = 0; h < nh; h++) {
+                v128_t ch = wasm_f32x4_splat(cy[h]);
+                v0 = wasm_f32x4_add(v0, wasm_f32x4_mul(ch, wasm_v128_load(y + h * f + j)));
+                v1 = wasm_f32x4_add(v1, wasm_f32x4_mul(ch, wasm_v128_load(y + h * f + j + 4)));
+            }
+            wasm_v128_store(row + j, v0), wasm_v128_store(row + j + 4, v1);
+        }
+        for (; j < end; j += 4) {
+            v128_t v = wasm_v128_load(gr + j);
+            for (size_t h = 0; h < nh; h++)
+                v = wasm_f32x4_add(v, wasm_f32x4_mul(wasm_f32x4_splat(cy[h]), wasm_v128_load(y + h * f + j)));
+            wasm_v128_store(row + j, v);
+        }
+#endif
+        for (; j <= i; j++) {
+            float v = gr[j];
+            for (size_t h = 0; h < nh; h++) v += cy[h] * y[h * f + j];
+            row[j] = v;
+        }
     }
 }

@@ -6,7 +6,7 @@
  *   int16_t xq[stride]; float xs = ulm__quant_i16(x, f, stride, xq);   // once per user
  *   float s_j = (float)ulm__dot_q8(row_j, xq, stride) * (xs * scale_j);   // per item, exact integers
  *   ulm__q8_scan sc; ulm__q8_scan_init(&sc, q, stride, n, xq, xs, scale, norm, NULL);
- *   for (j = 0; (j = ulm__q8_next(&sc, j, kth_best, s4)) < n; j += 4) ...   // top-K, four rows a step
+ *   while ((m = ulm__q8_next(&sc, kth_best, idx, s4)) > 0) ...   // top-K: up to four rows a step
  */
 #ifndef ULM_QUANT_H
 #define ULM_QUANT_H
@@ -45,31 +45,35 @@ typedef struct ulm__q8_scan {
     uint32_t n;          /* rows */
     const int16_t *x;    /* [stride] user vector (ulm__quant_i16) */
     float xs;            /* its scale */
-    float xn;            /* ulm__q8_norm-style bound on ||x|| (ulm__q8_scan_init) */
+    float xn;            /* bound on ||x||, as ulm__q8_norm's (ulm__q8_scan_init) */
     const float *scale;  /* [n] row scales */
     const float *norm;   /* [n] ulm__q8_norm of each row */
     const float *bias;   /* [n] or NULL */
+    uint32_t j;          /* the next row whose bound is checked */
+    uint32_t checked, skipped; /* blocks whose bounds were checked, and skipped (wasm SIMD) */
 } ulm__q8_scan;
 
-/* Fills sc (xn from x) for the arguments named as its fields. */
+/* Starts a scan (j = 0) of the rows named by the arguments (as the fields). */
 void ulm__q8_scan_init(ulm__q8_scan *sc, const int8_t *q, size_t stride, uint32_t n, const int16_t *x, float xs,
                        const float *scale, const float *norm, const float *bias);
 
-/* Scoring fused with top-K's threshold: the first block of four rows j0 >= j (j a multiple of 4)
- * in which some row scores >= t (never a NaN), with the block's four scores in s[0..4) (-INFINITY
- * past n); n when there is none. A block whose rows' bounds (norm x xn x xs x scale + bias) are
- * all below t is skipped without computing its dot products, so the scores of rows that can enter
- * the top K are exactly those of the full scan. */
-uint32_t ulm__q8_next(const ulm__q8_scan *sc, uint32_t j, float t, float s[4]);
+/* Scoring fused with top-K's threshold t (the k-th best so far: it may only rise from one call to
+ * the next): the next m (1..4) rows, ascending, into idx[0..m) with their scores in s[0..m), of
+ * which at least one scores >= t; 0 when no row is left. A row whose bound (norm x xn x xs x scale
+ * + bias) is below t when it is reached is never scored (it cannot score >= t, then or later), so
+ * every row scoring >= the final t comes back, with the full scan's exact score. */
+uint32_t ulm__q8_next(ulm__q8_scan *sc, float t, uint32_t idx[4], float s[4]);
 
 /* out[j] = ulm__dot8(x, y_j, f) + (bias ? bias[j] : 0) for the n rows of y (f floats each): the f32
  * scorer's hot loop, bit for bit ulm__dot8's sums (SIMD four rows at a time when f % 8 == 0). */
 void ulm__score_f32(const float *y, size_t f, uint32_t n, const float *x, const float *bias, float *out);
 
-/* Lower triangle of a[f x f] = g + c * y y^T (a[i][j] = g[i][j] + (c * y[i]) * y[j], j <= i; g may be a): ALS
- * fold-in's rank-one update (the first one reads the Gram matrix, so it is never copied), kept with the
- * other per-call loops so the scorer's -Oz builds still vectorise it. The upper triangle is not touched. */
-void ulm__rank1_update(float *a, const float *g, const float *y, float c, size_t f);
+/* Lower triangle of a[f x f] = g + sum over h < nh of c * y_h y_h^T, added in h order as nh rank-one updates
+ * (a[i][j] = g[i][j], then += (c * y_h[i]) * y_h[j]): ALS fold-in's system for the history rows y[nh x f].
+ * Row by row, so each entry stays in a register (wasm SIMD: four entries at a time when f % 4 == 0, which
+ * also writes some entries above the diagonal; ulm__chol_factor reads only the lower triangle). cy: [nh]
+ * scratch. Kept with the other per-call loops so the scorer's -Oz builds still vectorise it. */
+void ulm__gram_update(float *a, const float *g, const float *y, size_t nh, float c, size_t f, float *cy);
 /* The first index i in [j, n) with s[i] >= t (never a NaN), or n: top-K's skip over the items
  * below the current k-th best. */
 uint32_t ulm__first_ge(const float *s, uint32_t j, uint32_t n, float t);

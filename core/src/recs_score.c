@@ -31,6 +31,7 @@ typedef struct layout {
     float *s, *s2;    /* [n_items] scores (none with int8 rows: scored and selected in one pass); [n_items] hybrid content part */
     float *a, *x, *v; /* ALS: [f x f] system / Cholesky factor, [f] user factors, [f] W y_j */
     float *y, *y2;    /* [f] each: item rows decoded from int8 */
+    float *yh, *cy;   /* ALS: [n_hist x f] the history's rows, [n_hist] one column of them scaled */
     int16_t *xq;      /* [q8_stride] the user factors quantised for the int8 dot */
     float *hs;        /* [k] heap scores */
     uint32_t *hi;     /* [k] heap items */
@@ -47,12 +48,15 @@ static void carve(const ulm_model *m, uint32_t k, size_t n_hist, void *base, lay
     size_t o_s2 = TAKE(m->recs && m->recs->algo == ULM__RC_HYBRID ? ni : 0);
     size_t o_a = TAKE(f * f), o_x = TAKE(f), o_v = TAKE(f), o_hs = TAKE(k), o_hi = TAKE(k);
     size_t o_y = TAKE(f), o_y2 = TAKE(f), o_xq = TAKE(qs / 2);
+    bool als = m->recs && m->recs->algo == ULM__RC_ALS;
+    size_t o_yh = TAKE(als ? n_hist * f : 0), o_cy = TAKE(als ? n_hist : 0);
 #undef TAKE
     l->units = at;
     if (!base) return;
     l->hist = ub + o_h, l->due = ub + o_due, l->nd = ub + o_nd;
     l->s = fb + o_s, l->s2 = fb + o_s2, l->a = fb + o_a, l->x = fb + o_x, l->v = fb + o_v, l->hs = fb + o_hs;
     l->hi = ub + o_hi, l->y = fb + o_y, l->y2 = fb + o_y2, l->xq = (int16_t *)(void *)(ub + o_xq);
+    l->yh = fb + o_yh, l->cy = fb + o_cy;
 }
 
 /* Item i's factor row as floats: the stored row, or the int8 row decoded into buf. */
@@ -136,12 +140,13 @@ static bool als_fold_in(const ulm_model *m, const uint32_t *h, size_t nh, const 
     size_t f = r->factors;
     float c = 1.0f + r->alpha * r->hist_weight;
     for (size_t j = 0; j < f; j++) l->x[j] = 0;
-    if (!nh) memcpy(l->a, r->gram, f * f * sizeof *l->a);
-    for (size_t q = 0; q < nh; q++) { /* the first update reads G, the rest add in place */
-        const float *y = item_row(r, h[q], l->y);
-        ulm__rank1_update(l->a, q ? l->a : r->gram, y, c - 1.0f, f);
+    for (size_t q = 0; q < nh; q++) {
+        float *yq = l->yh + q * f;
+        const float *y = item_row(r, h[q], yq);
+        if (y != yq) memcpy(yq, y, f * sizeof *yq);
         for (size_t j = 0; j < f; j++) l->x[j] += c * y[j];
     }
+    ulm__gram_update(l->a, r->gram, l->yh, nh, c - 1.0f, f, l->cy);
     if (ulm__chol_factor(l->a, f) != 0) {
         for (size_t j = 0; j < f; j++) l->x[j] = 0;
         return false;
@@ -326,25 +331,26 @@ static bool excluded_bought(const layout *l, size_t nh, size_t n_due, size_t n_n
     return !(in_sorted(l->due, n_due, j) && !in_sorted(l->nd, n_nd, j));
 }
 
-/* Top-K over int8 rows, scored and selected in one pass (ulm__q8_next): only blocks of four rows
- * with a score at least the k-th best so far come back here, and blocks whose bounds are below it
- * are not scored at all. The filters run only on those rows; the order is better()'s, as the
+/* Top-K over int8 rows, scored and selected in one pass (ulm__q8_next): only rows that may score
+ * at least the k-th best so far come back here, four at a time, and rows whose bound is below it
+ * are not scored at all. The filters run only on those rows; the order is better()'s, and the
  * heap's result does not depend on the order items are offered. Returns the heap's size. */
 static uint32_t top_q8(const ulm_model *m, const ulm_recommend_opts *o, const layout *l, size_t nh, size_t n_due,
                        size_t n_nd, float xs, uint32_t k) {
     const ulm__recs *r = m->recs;
     const float *pop = m->pop_score;
-    uint32_t ni = m->n_items, n = 0;
+    uint32_t n = 0, got, idx[4];
     ulm__q8_scan sc;
-    ulm__q8_scan_init(&sc, r->q8, r->q8_stride, ni, l->xq, xs, r->q8_scale, r->q8_norm, r->bias);
+    ulm__q8_scan_init(&sc, r->q8, r->q8_stride, m->n_items, l->xq, xs, r->q8_scale, r->q8_norm, r->bias);
     float s4[4];
-    for (uint32_t j = 0; (j = ulm__q8_next(&sc, j, n == k ? l->hs[0] : -INFINITY, s4)) < ni; j += 4)
-        for (uint32_t q = 0; q < 4 && j + q < ni; q++) {
+    while ((got = ulm__q8_next(&sc, n == k ? l->hs[0] : -INFINITY, idx, s4)) > 0)
+        for (uint32_t q = 0; q < got; q++) {
             float s = s4[q];
-            if (s == -INFINITY || s != s || (n == k && s < l->hs[0]) || blocked(m, o, j + q) ||
-                excluded_bought(l, nh, n_due, n_nd, j + q))
+            uint32_t j = idx[q];
+            if (s == -INFINITY || s != s || (n == k && s < l->hs[0]) || blocked(m, o, j) ||
+                excluded_bought(l, nh, n_due, n_nd, j))
                 continue;
-            n = heap_push(pop, l->hs, l->hi, n, k, s, j + q);
+            n = heap_push(pop, l->hs, l->hi, n, k, s, j);
         }
     return n;
 }
