@@ -178,24 +178,30 @@ uint32_t ulm__q8_next(ulm__q8_scan *sc, float t, uint32_t idx[4], float s[4]) {
         /* The bounds of up to 32 blocks into one mask (no branch per block), then the dots of the
          * blocks in it, with nothing else live in the registers the dot loop uses. */
         uint32_t end = n4 - j > 128 ? j + 128 : n4, mask = 0, nb = (end - j) / 4;
-        bool check = sc->checked < 256 || sc->skipped * 8 >= sc->checked;
-        if (check) {
+        /* Once top-K's heap is full (t > -inf), 512 blocks decide whether the bounds are worth it. */
+        bool check = sc->checked < 512 || sc->skipped * 8 >= sc->checked, count = check && t > -INFINITY;
+        if (check)
             for (uint32_t b = j, bit = 1; b < end; b += 4, bit <<= 1) {
                 v128_t ub = wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(norm + b), vxn),
                                            wasm_f32x4_mul(vxs, wasm_v128_load(scale + b)));
                 if (bias) ub = wasm_f32x4_add(ub, wasm_v128_load(bias + b));
                 mask |= wasm_i32x4_bitmask(wasm_f32x4_ge(ub, vt)) ? bit : 0;
             }
-            sc->checked += nb, sc->skipped += nb - (uint32_t)__builtin_popcount(mask);
-        } /* else the bounds skipped under 1/8 of the first 256 blocks: score every block (as exact) */
+        /* else they skipped under 1/8 of those blocks: every block is scored (as exact) */
         for (uint32_t b = j; b < end; b += 4) { /* in order: no ctz chain */
             if (check && !((mask >> ((b - j) / 4)) & 1)) continue;
             if (score4(q, stride, x, scale, bias, b, vxs, vt, s)) {
                 for (uint32_t l = 0; l < 4; l++) idx[l] = b + l;
                 sc->j = b + 4; /* the rest of this chunk's mask is redone against the new t */
+                if (count) { /* the blocks up to b: b's own bound passed */
+                    uint32_t done = (b - j) / 4 + 1;
+                    sc->checked += done;
+                    sc->skipped += done - (uint32_t)__builtin_popcount(done == 32 ? mask : mask & ((1u << done) - 1));
+                }
                 return 4;
             }
         }
+        if (count) sc->checked += nb, sc->skipped += nb - (uint32_t)__builtin_popcount(mask);
         j = end;
     }
     sc->j = j;

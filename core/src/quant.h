@@ -50,7 +50,7 @@ typedef struct ulm__q8_scan {
     const float *norm;   /* [n] ulm__q8_norm of each row */
     const float *bias;   /* [n] or NULL */
     uint32_t j;          /* the next row whose bound is checked */
-    uint32_t checked, skipped; /* blocks whose bounds were checked, and skipped (wasm SIMD) */
+    uint32_t checked, skipped; /* blocks whose bounds were checked with the heap full, and skipped (wasm SIMD) */
 } ulm__q8_scan;
 
 /* Starts a scan (j = 0) of the rows named by the arguments (as the fields). */
