@@ -69,7 +69,8 @@ uint32_t ulm__q8_next(ulm__q8_scan *sc, float t, uint32_t idx[4], float s[4]);
 void ulm__score_f32(const float *y, size_t f, uint32_t n, const float *x, const float *bias, float *out);
 
 /* Lower triangle of a[f x f] = g + sum over h < nh of c * y_h y_h^T, added in h order as nh rank-one updates
- * (a[i][j] = g[i][j], then += (c * y_h[i]) * y_h[j]): ALS fold-in's system for the history rows y[nh x f].
+ * (a[i][j] = g[i][j], then += (c * y_h[i]) * y_h[j]): ALS fold-in's system for the history rows y[nh x f]; g
+ * may be a, so a long history is added in batches with the same sums.
  * Row by row, so each entry stays in a register (wasm SIMD: four entries at a time when f % 4 == 0, which
  * also writes some entries above the diagonal; ulm__chol_factor reads only the lower triangle). cy: [nh]
  * scratch. Kept with the other per-call loops so the scorer's -Oz builds still vectorise it. */

@@ -23,6 +23,10 @@ ulm_recommend_opts ulm_recommend_opts_init(void) {
 
 const char *ulm_model_recs_algo(const ulm_model *m) { return m && m->recs ? algo_names[m->recs->algo] : "pop"; }
 
+/* History rows the ALS fold-in adds to its system per ulm__gram_update call (the scratch they take
+ * stays bounded however long the history). */
+enum { FOLD_BATCH = 64 };
+
 /* The scratch, carved into 4-byte-unit arrays. */
 typedef struct layout {
     uint32_t *hist;   /* [n_hist] sorted, unique, in range */
@@ -31,7 +35,7 @@ typedef struct layout {
     float *s, *s2;    /* [n_items] scores (none with int8 rows: scored and selected in one pass); [n_items] hybrid content part */
     float *a, *x, *v; /* ALS: [f x f] system / Cholesky factor, [f] user factors, [f] W y_j */
     float *y, *y2;    /* [f] each: item rows decoded from int8 */
-    float *yh, *cy;   /* ALS: [n_hist x f] the history's rows, [n_hist] one column of them scaled */
+    float *yh, *cy;   /* ALS: [FOLD_BATCH x f] history rows, [FOLD_BATCH] one column of them scaled */
     int16_t *xq;      /* [q8_stride] the user factors quantised for the int8 dot */
     float *hs;        /* [k] heap scores */
     uint32_t *hi;     /* [k] heap items */
@@ -49,7 +53,7 @@ static void carve(const ulm_model *m, uint32_t k, size_t n_hist, void *base, lay
     size_t o_a = TAKE(f * f), o_x = TAKE(f), o_v = TAKE(f), o_hs = TAKE(k), o_hi = TAKE(k);
     size_t o_y = TAKE(f), o_y2 = TAKE(f), o_xq = TAKE(qs / 2);
     bool als = m->recs && m->recs->algo == ULM__RC_ALS;
-    size_t o_yh = TAKE(als ? n_hist * f : 0), o_cy = TAKE(als ? n_hist : 0);
+    size_t nb = als ? (n_hist < FOLD_BATCH ? n_hist : FOLD_BATCH) : 0, o_yh = TAKE(nb * f), o_cy = TAKE(nb);
 #undef TAKE
     l->units = at;
     if (!base) return;
@@ -140,13 +144,17 @@ static bool als_fold_in(const ulm_model *m, const uint32_t *h, size_t nh, const 
     size_t f = r->factors;
     float c = 1.0f + r->alpha * r->hist_weight;
     for (size_t j = 0; j < f; j++) l->x[j] = 0;
-    for (size_t q = 0; q < nh; q++) {
-        float *yq = l->yh + q * f;
-        const float *y = item_row(r, h[q], yq);
-        if (y != yq) memcpy(yq, y, f * sizeof *yq);
-        for (size_t j = 0; j < f; j++) l->x[j] += c * y[j];
+    if (!nh) memcpy(l->a, r->gram, f * f * sizeof *l->a);
+    for (size_t q0 = 0; q0 < nh; q0 += FOLD_BATCH) { /* each entry's sum goes on in history order */
+        size_t nq = nh - q0 < FOLD_BATCH ? nh - q0 : FOLD_BATCH;
+        for (size_t q = 0; q < nq; q++) {
+            float *yq = l->yh + q * f;
+            const float *y = item_row(r, h[q0 + q], yq);
+            if (y != yq) memcpy(yq, y, f * sizeof *yq);
+            for (size_t j = 0; j < f; j++) l->x[j] += c * y[j];
+        }
+        ulm__gram_update(l->a, q0 ? l->a : r->gram, l->yh, nq, c - 1.0f, f, l->cy);
     }
-    ulm__gram_update(l->a, r->gram, l->yh, nh, c - 1.0f, f, l->cy);
     if (ulm__chol_factor(l->a, f) != 0) {
         for (size_t j = 0; j < f; j++) l->x[j] = 0;
         return false;

@@ -135,7 +135,7 @@ ULM_TEST(quant_q8_fused_scan_skips_exactly) {
 
 /* ulm__gram_update against nh rank-one updates done one after the other, entry by entry (the
  * fold-in's definition): the lower triangles are equal bit for bit, for f with and without a
- * multiple of four and for an empty history (G itself). */
+ * multiple of four, for an empty history (G itself) and in two batches. */
 ULM_TEST(quant_gram_update_is_sequential_rank_one_updates) {
     enum { FM = 13, HM = 7 };
     static float g[64 * 64], a[64 * 64], ref[64 * 64], y[HM * 64], cy[HM];
@@ -159,6 +159,11 @@ ULM_TEST(quant_gram_update_is_sequential_rank_one_updates) {
                     for (size_t j = 0; j <= i; j++) ref[i * f + j] += ci * y[h * f + j];
                 }
             ulm__gram_update(a, g, y, nh, 1.7f, f, cy);
+            for (size_t i = 0; i < f; i++)
+                for (size_t j = 0; j <= i; j++) ASSERT_TRUE(a[i * f + j] == ref[i * f + j]);
+            /* In two batches, the second continuing in place (g = a): the same sums. */
+            ulm__gram_update(a, g, y, nh / 2, 1.7f, f, cy);
+            ulm__gram_update(a, a, y + nh / 2 * f, nh - nh / 2, 1.7f, f, cy);
             for (size_t i = 0; i < f; i++)
                 for (size_t j = 0; j <= i; j++) ASSERT_TRUE(a[i * f + j] == ref[i * f + j]);
         }
