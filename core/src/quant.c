@@ -135,6 +135,7 @@ void ulm__q8_scan_init(ulm__q8_scan *sc, const int8_t *q, size_t stride, uint32_
     for (size_t t = 0; t < stride; t++) ss += (int32_t)x[t] * x[t];
     sc->q = q, sc->stride = stride, sc->n = n, sc->x = x, sc->xs = xs, sc->xn = norm_up(ss);
     sc->scale = scale, sc->norm = norm, sc->bias = bias, sc->j = 0, sc->checked = 0, sc->skipped = 0;
+    sc->buf_from = sc->buf_to = 0;
 }
 
 /* Why skipping is exact: with c = xs * scale_j (a float >= 0) a row scores fl(fl(d) * c) (+ b_j),
@@ -179,17 +180,40 @@ uint32_t ulm__q8_next(ulm__q8_scan *sc, float t, uint32_t idx[4], float s[4]) {
          * blocks in it, with nothing else live in the registers the dot loop uses. */
         uint32_t end = n4 - j > 128 ? j + 128 : n4, mask = 0, nb = (end - j) / 4;
         /* Once top-K's heap is full (t > -inf), 512 blocks decide whether the bounds are worth it. */
-        bool check = sc->checked < 512 || sc->skipped * 8 >= sc->checked, count = check && t > -INFINITY;
-        if (check)
-            for (uint32_t b = j, bit = 1; b < end; b += 4, bit <<= 1) {
-                v128_t ub = wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(norm + b), vxn),
-                                           wasm_f32x4_mul(vxs, wasm_v128_load(scale + b)));
-                if (bias) ub = wasm_f32x4_add(ub, wasm_v128_load(bias + b));
-                mask |= wasm_i32x4_bitmask(wasm_f32x4_ge(ub, vt)) ? bit : 0;
+        bool check = sc->checked < 512 || sc->skipped * 8 >= sc->checked, count = t > -INFINITY;
+        if (!check) {
+            /* They skipped under 1/8 of those blocks: every block is scored, a chunk at a time into
+             * buf (no branch per block), and the chunk is then searched for a score >= t. */
+            if (j < sc->buf_from || j >= sc->buf_to) {
+                for (uint32_t b = j; b < end; b += 4) {
+                    v128_t d = dot4(q + (size_t)b * stride, x, stride);
+                    v128_t v = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(d), wasm_f32x4_mul(vxs, wasm_v128_load(scale + b)));
+                    if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + b));
+                    wasm_v128_store(sc->buf + (b - j), v);
+                }
+                sc->buf_from = j, sc->buf_to = end;
             }
-        /* else they skipped under 1/8 of those blocks: every block is scored (as exact) */
+            end = sc->buf_to;
+            for (uint32_t b = j; b < end; b += 4) {
+                v128_t v = wasm_v128_load(sc->buf + (b - sc->buf_from));
+                if (wasm_i32x4_bitmask(wasm_f32x4_ge(v, vt))) {
+                    wasm_v128_store(s, v);
+                    for (uint32_t l = 0; l < 4; l++) idx[l] = b + l;
+                    sc->j = b + 4;
+                    return 4;
+                }
+            }
+            j = end;
+            continue;
+        }
+        for (uint32_t b = j, bit = 1; b < end; b += 4, bit <<= 1) {
+            v128_t ub = wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(norm + b), vxn),
+                                       wasm_f32x4_mul(vxs, wasm_v128_load(scale + b)));
+            if (bias) ub = wasm_f32x4_add(ub, wasm_v128_load(bias + b));
+            mask |= wasm_i32x4_bitmask(wasm_f32x4_ge(ub, vt)) ? bit : 0;
+        }
         for (uint32_t b = j; b < end; b += 4) { /* in order: no ctz chain */
-            if (check && !((mask >> ((b - j) / 4)) & 1)) continue;
+            if (!((mask >> ((b - j) / 4)) & 1)) continue;
             if (score4(q, stride, x, scale, bias, b, vxs, vt, s)) {
                 for (uint32_t l = 0; l < 4; l++) idx[l] = b + l;
                 sc->j = b + 4; /* the rest of this chunk's mask is redone against the new t */

@@ -51,6 +51,8 @@ typedef struct ulm__q8_scan {
     const float *bias;   /* [n] or NULL */
     uint32_t j;          /* the next row whose bound is checked */
     uint32_t checked, skipped; /* blocks whose bounds were checked with the heap full, and skipped (wasm SIMD) */
+    uint32_t buf_from, buf_to; /* wasm SIMD, once bounds are off: rows [buf_from, buf_to) scored into buf */
+    float buf[128];
 } ulm__q8_scan;
 
 /* Starts a scan (j = 0) of the rows named by the arguments (as the fields). */
