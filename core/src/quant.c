@@ -129,12 +129,24 @@ float ulm__q8_norm(const int8_t *q, size_t stride) {
     return norm_up(ss);
 }
 
+void ulm__q8_chunks(const float *norm, const float *scale, const float *bias, uint32_t n, float *c) {
+    for (uint32_t g = 0; g * (uint32_t)ULM__Q8_CHUNK < n; g++) {
+        float mn = 0, ms = 0, mb = bias ? -INFINITY : 0.0f;
+        for (uint32_t i = g * ULM__Q8_CHUNK; i < n && i < (g + 1) * ULM__Q8_CHUNK; i++) {
+            mn = norm[i] > mn ? norm[i] : mn;
+            ms = scale[i] > ms ? scale[i] : ms;
+            if (bias) mb = bias[i] > mb ? bias[i] : mb; /* a NaN bias never enters top-K */
+        }
+        c[3 * g] = mn, c[3 * g + 1] = ms, c[3 * g + 2] = mb;
+    }
+}
+
 void ulm__q8_scan_init(ulm__q8_scan *sc, const int8_t *q, size_t stride, uint32_t n, const int16_t *x, float xs,
-                       const float *scale, const float *norm, const float *bias) {
+                       const float *scale, const float *norm, const float *bias, const float *chunk) {
     int64_t ss = 0;
     for (size_t t = 0; t < stride; t++) ss += (int32_t)x[t] * x[t];
     sc->q = q, sc->stride = stride, sc->n = n, sc->x = x, sc->xs = xs, sc->xn = norm_up(ss);
-    sc->scale = scale, sc->norm = norm, sc->bias = bias, sc->j = 0, sc->checked = 0, sc->skipped = 0;
+    sc->scale = scale, sc->norm = norm, sc->bias = bias, sc->chunk = chunk, sc->j = 0, sc->checked = 0, sc->skipped = 0;
     sc->buf_from = sc->buf_to = 0;
 }
 
@@ -178,7 +190,8 @@ uint32_t ulm__q8_next(ulm__q8_scan *sc, float t, uint32_t idx[4], float s[4]) {
     while (j < n4) {
         /* The bounds of up to 32 blocks into one mask (no branch per block), then the dots of the
          * blocks in it, with nothing else live in the registers the dot loop uses. */
-        uint32_t end = n4 - j > 128 ? j + 128 : n4, mask = 0, nb = (end - j) / 4;
+        uint32_t end = (j / ULM__Q8_CHUNK + 1) * ULM__Q8_CHUNK, mask = 0, nb;
+        end = end < n4 ? end : n4, nb = (end - j) / 4;
         /* Once top-K's heap is full (t > -inf), 512 blocks decide whether the bounds are worth it. */
         bool check = sc->checked < 512 || sc->skipped * 8 >= sc->checked, count = t > -INFINITY;
         if (!check) {
@@ -205,6 +218,14 @@ uint32_t ulm__q8_next(ulm__q8_scan *sc, float t, uint32_t idx[4], float s[4]) {
             }
             j = end;
             continue;
+        }
+        if (sc->chunk) { /* the chunk's largest norm, scale and bias bound all its rows (rounding is monotone) */
+            const float *c = sc->chunk + 3 * (j / ULM__Q8_CHUNK);
+            if ((c[0] * sc->xn) * (sc->xs * c[1]) + c[2] < t) {
+                if (count) sc->checked += nb, sc->skipped += nb;
+                j = end;
+                continue;
+            }
         }
         for (uint32_t b = j, bit = 1; b < end; b += 4, bit <<= 1) {
             v128_t ub = wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(norm + b), vxn),

@@ -5,7 +5,7 @@
  *
  *   int16_t xq[stride]; float xs = ulm__quant_i16(x, f, stride, xq);   // once per user
  *   float s_j = (float)ulm__dot_q8(row_j, xq, stride) * (xs * scale_j);   // per item, exact integers
- *   ulm__q8_scan sc; ulm__q8_scan_init(&sc, q, stride, n, xq, xs, scale, norm, NULL);
+ *   ulm__q8_scan sc; ulm__q8_scan_init(&sc, q, stride, n, xq, xs, scale, norm, NULL, chunk);
  *   while ((m = ulm__q8_next(&sc, kth_best, idx, s4)) > 0) ...   // top-K: up to four rows a step
  */
 #ifndef ULM_QUANT_H
@@ -37,6 +37,13 @@ int32_t ulm__dot_q8(const int8_t *q, const int16_t *x, size_t stride);
  * products that use it: the int8 scorer skips rows whose bound is below the k-th best score. */
 float ulm__q8_norm(const int8_t *q, size_t stride);
 
+/* Rows per chunk of ulm__q8_chunks. */
+enum { ULM__Q8_CHUNK = 128 };
+
+/* For each chunk of ULM__Q8_CHUNK rows (the last one shorter), the largest norm, scale and bias (0
+ * without biases) of its rows into c[3 * chunk ..]: a bound for the whole chunk (c: [3 * chunks]). */
+void ulm__q8_chunks(const float *norm, const float *scale, const float *bias, uint32_t n, float *c);
+
 /* One call's int8 scoring of n rows against the quantised user vector: row j scores
  * (float)dot(q_j, x) * (xs * scale[j]) (+ bias[j] when bias), in every build alike. */
 typedef struct ulm__q8_scan {
@@ -49,6 +56,7 @@ typedef struct ulm__q8_scan {
     const float *scale;  /* [n] row scales */
     const float *norm;   /* [n] ulm__q8_norm of each row */
     const float *bias;   /* [n] or NULL */
+    const float *chunk;  /* ulm__q8_chunks of the rows, or NULL */
     uint32_t j;          /* the next row whose bound is checked */
     uint32_t checked, skipped; /* blocks whose bounds were checked with the heap full, and skipped (wasm SIMD) */
     uint32_t buf_from, buf_to; /* wasm SIMD, once bounds are off: rows [buf_from, buf_to) scored into buf */
@@ -57,7 +65,7 @@ typedef struct ulm__q8_scan {
 
 /* Starts a scan (j = 0) of the rows named by the arguments (as the fields). */
 void ulm__q8_scan_init(ulm__q8_scan *sc, const int8_t *q, size_t stride, uint32_t n, const int16_t *x, float xs,
-                       const float *scale, const float *norm, const float *bias);
+                       const float *scale, const float *norm, const float *bias, const float *chunk);
 
 /* Scoring fused with top-K's threshold t (the k-th best so far: it may only rise from one call to
  * the next): the next m (1..4) rows, ascending, into idx[0..m) with their scores in s[0..m), of

@@ -88,6 +88,7 @@ void ulm__recs_free(ulm_model *m) {
     ulm__free(m->alloc, r->item_f, 0);
     ulm__free(m->alloc, r->q8_scale, 0);
     ulm__free(m->alloc, r->q8_norm, 0);
+    ulm__free(m->alloc, r->q8_chunk, 0);
     ulm__free(m->alloc, r->gram, 0);
     ulm__free(m->alloc, r->bias, 0);
     ulm__free(m->alloc, r->rpop, 0);
@@ -217,6 +218,12 @@ ulm_status ulm__recs_load(ulm_model *m, uint32_t flags, ulm_diag *diag) {
     m->recs = r;
     ulm_status s = load_header(m, &h, r, diag);
     if (s == ULM_OK) s = load_body(m, r, (flags & ULM_LOAD_DEEP) != 0, diag);
+    if (s == ULM_OK && r->q8) { /* after the biases: the chunks' bounds include them */
+        size_t chunks = ((size_t)m->n_items + ULM__Q8_CHUNK - 1) / ULM__Q8_CHUNK;
+        r->q8_chunk = ulm__alloc(m->alloc, (3 * chunks + 1) * sizeof *r->q8_chunk);
+        if (!r->q8_chunk) s = ULM_ERR_NOMEM;
+        else ulm__q8_chunks(r->q8_norm, r->q8_scale, r->bias, m->n_items, r->q8_chunk);
+    }
     if (s != ULM_OK) ulm__recs_free(m);
     return s;
 }

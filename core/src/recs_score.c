@@ -349,7 +349,8 @@ static uint32_t top_q8(const ulm_model *m, const ulm_recommend_opts *o, const la
     const float *pop = m->pop_score;
     uint32_t n = 0, got, idx[4];
     ulm__q8_scan sc;
-    ulm__q8_scan_init(&sc, r->q8, r->q8_stride, m->n_items, l->xq, xs, r->q8_scale, r->q8_norm, r->bias);
+    ulm__q8_scan_init(&sc, r->q8, r->q8_stride, m->n_items, l->xq, xs, r->q8_scale, r->q8_norm, r->bias,
+                      r->q8_chunk);
     float s4[4];
     while ((got = ulm__q8_next(&sc, n == k ? l->hs[0] : -INFINITY, idx, s4)) > 0)
         for (uint32_t q = 0; q < got; q++) {

@@ -83,7 +83,7 @@ ULM_TEST(quant_q8_fused_scan_skips_exactly) {
     enum { N = 103, F = 64 };
     static int8_t q[N * F];
     static int16_t xq[F];
-    float scale[N], norm[N], bias[N], full[N], s4[4];
+    float scale[N], norm[N], bias[N], full[N], s4[4], chunk[3 * ((N + ULM__Q8_CHUNK - 1) / ULM__Q8_CHUNK)];
     uint32_t s = 777, idx[4];
     for (int round = 0; round < 4; round++) {
         bool tight = round >= 2, biased = round & 1;
@@ -113,7 +113,8 @@ ULM_TEST(quant_q8_fused_scan_skips_exactly) {
             int64_t last = -1;
             uint32_t m;
             ulm__q8_scan sc;
-            ulm__q8_scan_init(&sc, q, F, N, xq, xs, scale, norm, biased ? bias : NULL);
+            ulm__q8_chunks(norm, scale, biased ? bias : NULL, N, chunk);
+            ulm__q8_scan_init(&sc, q, F, N, xq, xs, scale, norm, biased ? bias : NULL, chunk);
             while ((m = ulm__q8_next(&sc, t, idx, s4)) > 0) {
                 bool any = false;
                 for (uint32_t r = 0; r < m; r++) {
