@@ -200,7 +200,8 @@ uint32_t ulm__q8_next(ulm__q8_scan *sc, float t, uint32_t idx[4], float s[4]) {
             if (j < sc->buf_from || j >= sc->buf_to) {
                 for (uint32_t b = j; b < end; b += 4) {
                     v128_t d = dot4(q + (size_t)b * stride, x, stride);
-                    v128_t v = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(d), wasm_f32x4_mul(vxs, wasm_v128_load(scale + b)));
+                    v128_t c = wasm_f32x4_mul(vxs, wasm_v128_load(scale + b));
+                    v128_t v = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(d), c);
                     if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + b));
                     wasm_v128_store(sc->buf + (b - j), v);
                 }
@@ -219,7 +220,7 @@ uint32_t ulm__q8_next(ulm__q8_scan *sc, float t, uint32_t idx[4], float s[4]) {
             j = end;
             continue;
         }
-        if (sc->chunk) { /* the chunk's largest norm, scale and bias bound all its rows (rounding is monotone) */
+        if (sc->chunk) { /* the chunk's largest norm, scale and bias bound its rows (rounding is monotone) */
             const float *c = sc->chunk + 3 * (j / ULM__Q8_CHUNK);
             if ((c[0] * sc->xn) * (sc->xs * c[1]) + c[2] < t) {
                 if (count) sc->checked += nb, sc->skipped += nb;
@@ -241,7 +242,8 @@ uint32_t ulm__q8_next(ulm__q8_scan *sc, float t, uint32_t idx[4], float s[4]) {
                 if (count) { /* the blocks up to b: b's own bound passed */
                     uint32_t done = (b - j) / 4 + 1;
                     sc->checked += done;
-                    sc->skipped += done - (uint32_t)__builtin_popcount(done == 32 ? mask : mask & ((1u << done) - 1));
+                    uint32_t seen = done == 32 ? mask : mask & ((1u << done) - 1);
+                    sc->skipped += done - (uint32_t)__builtin_popcount(seen);
                 }
                 return 4;
             }

@@ -32,7 +32,7 @@ typedef struct layout {
     uint32_t *hist;   /* [n_hist] sorted, unique, in range */
     uint32_t *due;    /* [n_hist] history items with an entry bought >= one repurchase cycle before now */
     uint32_t *nd;     /* [n_hist] history items with an entry bought more recently (not due) */
-    float *s, *s2;    /* [n_items] scores (none with int8 rows: scored and selected in one pass); [n_items] hybrid content part */
+    float *s, *s2;    /* [n_items] scores (none with int8 rows: top_q8); [n_items] hybrid content part */
     float *a, *x, *v; /* ALS: [f x f] system / Cholesky factor, [f] user factors, [f] W y_j */
     float *y, *y2;    /* [f] each: item rows decoded from int8 */
     float *yh, *cy;   /* ALS: [FOLD_BATCH x f] history rows, [FOLD_BATCH] one column of them scaled */
@@ -415,19 +415,18 @@ ulm_status ulm_recommend(const ulm_model *m, const uint32_t *hist, size_t n_hist
     const float *pop = m->pop_score;
     if (m->recs->q8) {
         n = k ? top_q8(m, o, &l, nh, n_due, n_nd, xs, k) : 0;
-        goto sorted;
+    } else {
+        for (size_t q = 0; q < nh; q++)
+            if (excluded_bought(&l, nh, n_due, n_nd, l.hist[q])) l.s[l.hist[q]] = -INFINITY;
+        for (uint32_t j = 0; k && j < ni; j++) {
+            /* Once the heap is full only a score at least the k-th best can enter (NaN never): the
+             * items below it are skipped eight at a time. */
+            if (n == k && (j = ulm__first_ge(l.s, j, ni, l.hs[0])) == ni) break;
+            float s = l.s[j];
+            if (s == -INFINITY || s != s || blocked(m, o, j)) continue;
+            n = heap_push(pop, l.hs, l.hi, n, k, s, j);
+        }
     }
-    for (size_t q = 0; q < nh; q++)
-        if (excluded_bought(&l, nh, n_due, n_nd, l.hist[q])) l.s[l.hist[q]] = -INFINITY;
-    for (uint32_t j = 0; k && j < ni; j++) {
-        /* Once the heap is full only a score at least the k-th best can enter (NaN never): the
-         * items below it are skipped eight at a time. */
-        if (n == k && (j = ulm__first_ge(l.s, j, ni, l.hs[0])) == ni) break;
-        float s = l.s[j];
-        if (s == -INFINITY || s != s || blocked(m, o, j)) continue;
-        n = heap_push(pop, l.hs, l.hi, n, k, s, j);
-    }
-sorted:
     heap_sort(pop, l.hs, l.hi, n);
     for (uint32_t q = 0; q < n; q++) {
         items[q] = l.hi[q];
