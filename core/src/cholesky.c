@@ -60,8 +60,8 @@ int ulm__chol_factor(float *a, size_t n) {
             v128_t ab = wasm_f32x4_add(wasm_i32x4_shuffle(v0, v1, 0, 4, 2, 6), wasm_i32x4_shuffle(v0, v1, 1, 5, 3, 7));
             v128_t cd = wasm_f32x4_add(wasm_i32x4_shuffle(v2, v3, 0, 4, 2, 6), wasm_i32x4_shuffle(v2, v3, 1, 5, 3, 7));
             v128_t s4 = wasm_f32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 1, 4, 5), wasm_i32x4_shuffle(ab, cd, 2, 3, 6, 7));
-            for (size_t t = j8; t < j; t++)
-                s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(wasm_f32x4_make(r0[t], r1[t], r2[t], r3[t]), wasm_f32x4_splat(rj[t])));
+            for (size_t t = j8; t < j; t++) /* L[i..i+3][t], read from L^T's row t: contiguous */
+                s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(wasm_v128_load(a + t * n + i), wasm_f32x4_splat(rj[t])));
             v128_t v = wasm_f32x4_mul(wasm_f32x4_sub(wasm_f32x4_make(r0[j], r1[j], r2[j], r3[j]), s4), wasm_f32x4_splat(inv));
             wasm_v128_store(a + j * n + i, v); /* L^T */
             a[i * n + j] = wasm_f32x4_extract_lane(v, 0), a[(i + 1) * n + j] = wasm_f32x4_extract_lane(v, 1);

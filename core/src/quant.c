@@ -101,35 +101,170 @@ static inline __attribute__((always_inline)) v128_t dot16(const int8_t *q, const
 }
 #endif
 
-void ulm__score_q8(const int8_t *q, size_t stride, uint32_t n, const int16_t *x, float xs, const float *scale,
-                   const float *bias, float *out) {
-    uint32_t j = 0;
 #if defined(__wasm_simd128__)
-    /* Four rows at a time; their four partial-sum vectors are transposed and added, so the four
-     * int32 dots land in one vector, converted and scaled lane by lane (the scalar expression). */
-    v128_t vxs = wasm_f32x4_splat(xs);
-    for (; j + 4 <= n; j += 4) {
-        const int8_t *r = q + (size_t)j * stride;
-        v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
-        for (size_t t = 0; t < stride; t += 16) {
-            const int16_t *xt = x + t;
-            a0 = wasm_i32x4_add(a0, dot16(r + t, xt));
-            a1 = wasm_i32x4_add(a1, dot16(r + stride + t, xt));
-            a2 = wasm_i32x4_add(a2, dot16(r + 2 * stride + t, xt));
-            a3 = wasm_i32x4_add(a3, dot16(r + 3 * stride + t, xt));
-        }
-        v128_t s01 = wasm_i32x4_add(wasm_i32x4_shuffle(a0, a1, 0, 4, 1, 5), wasm_i32x4_shuffle(a0, a1, 2, 6, 3, 7));
-        v128_t s23 = wasm_i32x4_add(wasm_i32x4_shuffle(a2, a3, 0, 4, 1, 5), wasm_i32x4_shuffle(a2, a3, 2, 6, 3, 7));
-        v128_t d = wasm_i32x4_add(wasm_i32x4_shuffle(s01, s23, 0, 1, 4, 5), wasm_i32x4_shuffle(s01, s23, 2, 3, 6, 7));
-        v128_t v = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(d), wasm_f32x4_mul(vxs, wasm_v128_load(scale + j)));
-        if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + j));
-        wasm_v128_store(out + j, v);
+/* The int32 dots of the four rows at r (stride bytes apart) with x, in one vector: their partial-sum
+ * vectors, transposed and added. */
+static inline __attribute__((always_inline)) v128_t dot4(const int8_t *r, const int16_t *x, size_t stride) {
+    v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+    for (size_t u = 0; u < stride; u += 16) {
+        const int16_t *xt = x + u;
+        a0 = wasm_i32x4_add(a0, dot16(r + u, xt));
+        a1 = wasm_i32x4_add(a1, dot16(r + stride + u, xt));
+        a2 = wasm_i32x4_add(a2, dot16(r + 2 * stride + u, xt));
+        a3 = wasm_i32x4_add(a3, dot16(r + 3 * stride + u, xt));
     }
+    v128_t s01 = wasm_i32x4_add(wasm_i32x4_shuffle(a0, a1, 0, 4, 1, 5), wasm_i32x4_shuffle(a0, a1, 2, 6, 3, 7));
+    v128_t s23 = wasm_i32x4_add(wasm_i32x4_shuffle(a2, a3, 0, 4, 1, 5), wasm_i32x4_shuffle(a2, a3, 2, 6, 3, 7));
+    return wasm_i32x4_add(wasm_i32x4_shuffle(s01, s23, 0, 1, 4, 5), wasm_i32x4_shuffle(s01, s23, 2, 3, 6, 7));
+}
 #endif
-    for (; j < n; j++) {
-        float v = (float)ulm__dot_q8(q + (size_t)j * stride, x, stride) * (xs * scale[j]);
-        out[j] = bias ? v + bias[j] : v;
+
+/* An upper bound on sqrt(ss) with room (2^-20 relative) for three float roundings: the bounds
+ * below stay above every score they bound (see ulm__q8_next). */
+static float norm_up(int64_t ss) { return (float)(sqrt((double)ss) * (1.0 + 0x1p-20)); }
+
+float ulm__q8_norm(const int8_t *q, size_t stride) {
+    int64_t ss = 0;
+    for (size_t t = 0; t < stride; t++) ss += (int32_t)q[t] * q[t];
+    return norm_up(ss);
+}
+
+void ulm__q8_chunks(const float *norm, const float *scale, const float *bias, uint32_t n, float *c) {
+    for (uint32_t g = 0; g * (uint32_t)ULM__Q8_CHUNK < n; g++) {
+        float mn = 0, ms = 0, mb = bias ? -INFINITY : 0.0f;
+        for (uint32_t i = g * ULM__Q8_CHUNK; i < n && i < (g + 1) * ULM__Q8_CHUNK; i++) {
+            mn = norm[i] > mn ? norm[i] : mn;
+            ms = scale[i] > ms ? scale[i] : ms;
+            if (bias) mb = bias[i] > mb ? bias[i] : mb; /* a NaN bias never enters top-K */
+        }
+        c[3 * g] = mn, c[3 * g + 1] = ms, c[3 * g + 2] = mb;
     }
+}
+
+void ulm__q8_scan_init(ulm__q8_scan *sc, const int8_t *q, size_t stride, uint32_t n, const int16_t *x, float xs,
+                       const float *scale, const float *norm, const float *bias, const float *chunk) {
+    int64_t ss = 0;
+    for (size_t t = 0; t < stride; t++) ss += (int32_t)x[t] * x[t];
+    sc->q = q, sc->stride = stride, sc->n = n, sc->x = x, sc->xs = xs, sc->xn = norm_up(ss);
+    sc->scale = scale, sc->norm = norm, sc->bias = bias, sc->chunk = chunk, sc->j = 0, sc->checked = 0, sc->skipped = 0;
+    sc->buf_from = sc->buf_to = 0;
+}
+
+/* Why skipping is exact: with c = xs * scale_j (a float >= 0) a row scores fl(fl(d) * c) (+ b_j),
+ * d the int32 dot; B = fl(norm_j * xn) >= ||q_j|| ||x|| >= |d| (Cauchy-Schwarz; both norms carry
+ * 2^-20 of room), so fl(d) <= B, and rounding is monotone: fl(fl(d) * c) <= fl(B * c), and the
+ * same after adding b_j. A row whose bound is below t has no score >= t. */
+static inline bool bound_passes(const ulm__q8_scan *sc, uint32_t j, float t) {
+    float ub = (sc->norm[j] * sc->xn) * (sc->xs * sc->scale[j]);
+    return (sc->bias ? ub + sc->bias[j] : ub) >= t;
+}
+
+#if defined(__wasm_simd128__)
+/* Rows b..b+3 of q (stride bytes each) scored into s (the scalar expression lane by lane); true when
+ * one is >= t. */
+static inline __attribute__((always_inline)) bool score4(const int8_t *q, size_t stride, const int16_t *x,
+                                                          const float *scale, const float *bias, uint32_t b,
+                                                          v128_t vxs, v128_t vt, float *s) {
+    v128_t d = dot4(q + (size_t)b * stride, x, stride);
+    v128_t v = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(d), wasm_f32x4_mul(vxs, wasm_v128_load(scale + b)));
+    if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + b));
+    if (!wasm_i32x4_bitmask(wasm_f32x4_ge(v, vt))) return false;
+    wasm_v128_store(s, v);
+    return true;
+}
+#endif
+
+uint32_t ulm__q8_next(ulm__q8_scan *sc, float t, uint32_t idx[4], float s[4]) {
+    const uint32_t n = sc->n;
+#if defined(__wasm_simd128__)
+    /* Four rows at a time: their bounds, then (when one passes) their dots. Queueing only the rows
+     * that pass and scoring them four at a time was tried: it halves the speed when few rows are
+     * skipped (the ALS fold-in's user vectors here, whose bounds are far above the k-th best), as
+     * does a branch per block; the bounds stop being checked when they skip too little. */
+    const int8_t *q = sc->q;
+    const int16_t *x = sc->x;
+    const size_t stride = sc->stride;
+    const float *scale = sc->scale, *norm = sc->norm, *bias = sc->bias;
+    v128_t vxs = wasm_f32x4_splat(sc->xs), vxn = wasm_f32x4_splat(sc->xn), vt = wasm_f32x4_splat(t);
+    uint32_t j = sc->j, n4 = n & ~3u;
+    while (j < n4) {
+        /* The bounds of up to 32 blocks into one mask (no branch per block), then the dots of the
+         * blocks in it, with nothing else live in the registers the dot loop uses. */
+        uint32_t end = (j / ULM__Q8_CHUNK + 1) * ULM__Q8_CHUNK, mask = 0, nb;
+        end = end < n4 ? end : n4, nb = (end - j) / 4;
+        /* Once top-K's heap is full (t > -inf), 512 blocks decide whether the bounds are worth it. */
+        bool check = sc->checked < 512 || sc->skipped * 8 >= sc->checked, count = t > -INFINITY;
+        if (!check) {
+            /* They skipped under 1/8 of those blocks: every block is scored, a chunk at a time into
+             * buf (no branch per block), and the chunk is then searched for a score >= t. */
+            if (j < sc->buf_from || j >= sc->buf_to) {
+                for (uint32_t b = j; b < end; b += 4) {
+                    v128_t d = dot4(q + (size_t)b * stride, x, stride);
+                    v128_t c = wasm_f32x4_mul(vxs, wasm_v128_load(scale + b));
+                    v128_t v = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(d), c);
+                    if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + b));
+                    wasm_v128_store(sc->buf + (b - j), v);
+                }
+                sc->buf_from = j, sc->buf_to = end;
+            }
+            end = sc->buf_to;
+            for (uint32_t b = j; b < end; b += 4) {
+                v128_t v = wasm_v128_load(sc->buf + (b - sc->buf_from));
+                if (wasm_i32x4_bitmask(wasm_f32x4_ge(v, vt))) {
+                    wasm_v128_store(s, v);
+                    for (uint32_t l = 0; l < 4; l++) idx[l] = b + l;
+                    sc->j = b + 4;
+                    return 4;
+                }
+            }
+            j = end;
+            continue;
+        }
+        if (sc->chunk) { /* the chunk's largest norm, scale and bias bound its rows (rounding is monotone) */
+            const float *c = sc->chunk + 3 * (j / ULM__Q8_CHUNK);
+            if ((c[0] * sc->xn) * (sc->xs * c[1]) + c[2] < t) {
+                if (count) sc->checked += nb, sc->skipped += nb;
+                j = end;
+                continue;
+            }
+        }
+        for (uint32_t b = j, bit = 1; b < end; b += 4, bit <<= 1) {
+            v128_t ub = wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(norm + b), vxn),
+                                       wasm_f32x4_mul(vxs, wasm_v128_load(scale + b)));
+            if (bias) ub = wasm_f32x4_add(ub, wasm_v128_load(bias + b));
+            mask |= wasm_i32x4_bitmask(wasm_f32x4_ge(ub, vt)) ? bit : 0;
+        }
+        for (uint32_t b = j; b < end; b += 4) { /* in order: no ctz chain */
+            if (!((mask >> ((b - j) / 4)) & 1)) continue;
+            if (score4(q, stride, x, scale, bias, b, vxs, vt, s)) {
+                for (uint32_t l = 0; l < 4; l++) idx[l] = b + l;
+                sc->j = b + 4; /* the rest of this chunk's mask is redone against the new t */
+                if (count) { /* the blocks up to b: b's own bound passed */
+                    uint32_t done = (b - j) / 4 + 1;
+                    sc->checked += done;
+                    uint32_t seen = done == 32 ? mask : mask & ((1u << done) - 1);
+                    sc->skipped += done - (uint32_t)__builtin_popcount(seen);
+                }
+                return 4;
+            }
+        }
+        if (count) sc->checked += nb, sc->skipped += nb - (uint32_t)__builtin_popcount(mask);
+        j = end;
+    }
+    sc->j = j;
+#endif
+    for (uint32_t i = sc->j; i < n; i++) { /* row by row: the build without SIMD, and the last n % 4 rows */
+        if (!bound_passes(sc, i, t)) continue;
+        float v = (float)ulm__dot_q8(sc->q + (size_t)i * sc->stride, sc->x, sc->stride) * (sc->xs * sc->scale[i]);
+        if (sc->bias) v += sc->bias[i];
+        if (v >= t) {
+            sc->j = i + 1;
+            idx[0] = i, s[0] = v;
+            return 1;
+        }
+    }
+    sc->j = n;
+    return 0;
 }
 
 uint32_t ulm__first_ge(const float *s, uint32_t j, uint32_t n, float t) {
@@ -174,10 +309,49 @@ void ulm__score_f32(const float *y, size_t f, uint32_t n, const float *x, const 
     for (; j < n; j++) out[j] = ulm__dot8(x, y + (size_t)j * f, f) + (bias ? bias[j] : 0.0f);
 }
 
-void ulm__rank1_update(float *a, const float *y, float c, size_t f) {
+void ulm__gram_update(float *a, const float *g, const float *y, size_t nh, float c, size_t f, float *cy) {
     for (size_t i = 0; i < f; i++) {
-        float ci = c * y[i];
         float *row = a + i * f;
-        for (size_t j = 0; j <= i; j++) row[j] += ci * y[j]; /* ulm__chol_factor reads the lower triangle */
+        const float *gr = g + i * f;
+        for (size_t h = 0; h < nh; h++) cy[h] = c * y[h * f + i];
+        size_t j = 0;
+#if defined(__wasm_simd128__)
+        /* Each entry's sum is a chain of nh additions: four chains (16 entries) at a time hide their latency. */
+        size_t end = f % 4 == 0 ? (i + 4) & ~(size_t)3 : 0;
+        for (; j + 16 <= end; j += 16) {
+            v128_t v0 = wasm_v128_load(gr + j), v1 = wasm_v128_load(gr + j + 4), v2 = wasm_v128_load(gr + j + 8),
+                   v3 = wasm_v128_load(gr + j + 12);
+            for (size_t h = 0; h < nh; h++) {
+                v128_t ch = wasm_f32x4_splat(cy[h]);
+                const float *yh = y + h * f + j;
+                v0 = wasm_f32x4_add(v0, wasm_f32x4_mul(ch, wasm_v128_load(yh)));
+                v1 = wasm_f32x4_add(v1, wasm_f32x4_mul(ch, wasm_v128_load(yh + 4)));
+                v2 = wasm_f32x4_add(v2, wasm_f32x4_mul(ch, wasm_v128_load(yh + 8)));
+                v3 = wasm_f32x4_add(v3, wasm_f32x4_mul(ch, wasm_v128_load(yh + 12)));
+            }
+            wasm_v128_store(row + j, v0), wasm_v128_store(row + j + 4, v1);
+            wasm_v128_store(row + j + 8, v2), wasm_v128_store(row + j + 12, v3);
+        }
+        for (; j + 8 <= end; j += 8) {
+            v128_t v0 = wasm_v128_load(gr + j), v1 = wasm_v128_load(gr + j + 4);
+            for (size_t h = 0; h < nh; h++) {
+                v128_t ch = wasm_f32x4_splat(cy[h]);
+                v0 = wasm_f32x4_add(v0, wasm_f32x4_mul(ch, wasm_v128_load(y + h * f + j)));
+                v1 = wasm_f32x4_add(v1, wasm_f32x4_mul(ch, wasm_v128_load(y + h * f + j + 4)));
+            }
+            wasm_v128_store(row + j, v0), wasm_v128_store(row + j + 4, v1);
+        }
+        for (; j < end; j += 4) {
+            v128_t v = wasm_v128_load(gr + j);
+            for (size_t h = 0; h < nh; h++)
+                v = wasm_f32x4_add(v, wasm_f32x4_mul(wasm_f32x4_splat(cy[h]), wasm_v128_load(y + h * f + j)));
+            wasm_v128_store(row + j, v);
+        }
+#endif
+        for (; j <= i; j++) {
+            float v = gr[j];
+            for (size_t h = 0; h < nh; h++) v += cy[h] * y[h * f + j];
+            row[j] = v;
+        }
     }
 }

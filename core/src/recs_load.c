@@ -87,6 +87,8 @@ void ulm__recs_free(ulm_model *m) {
     if (!r) return;
     ulm__free(m->alloc, r->item_f, 0);
     ulm__free(m->alloc, r->q8_scale, 0);
+    ulm__free(m->alloc, r->q8_norm, 0);
+    ulm__free(m->alloc, r->q8_chunk, 0);
     ulm__free(m->alloc, r->gram, 0);
     ulm__free(m->alloc, r->bias, 0);
     ulm__free(m->alloc, r->rpop, 0);
@@ -142,8 +144,10 @@ static ulm_status load_factors(const ulm_model *m, ulm__recs *r, bool deep, ulm_
         r->q8 = (const int8_t *)sec.data;
         r->q8_stride = (uint32_t)stride;
         r->q8_scale = ulm__alloc(m->alloc, ((size_t)n + 1) * sizeof *r->q8_scale);
-        if (!r->q8_scale) return ULM_ERR_NOMEM;
+        r->q8_norm = ulm__alloc(m->alloc, ((size_t)n + 1) * sizeof *r->q8_norm);
+        if (!r->q8_scale || !r->q8_norm) return ULM_ERR_NOMEM;
         for (uint32_t i = 0; i < n; i++) {
+            r->q8_norm[i] = ulm__q8_norm(r->q8 + (size_t)i * stride, stride);
             uint64_t at = (uint64_t)n * stride + 4 * (uint64_t)i;
             r->q8_scale[i] = ulm__rdf32(sec.data + at);
             if (!isfinite(r->q8_scale[i]) || r->q8_scale[i] < 0)
@@ -247,6 +251,12 @@ ulm_status ulm__recs_load(ulm_model *m, uint32_t flags, ulm_diag *diag) {
     m->recs = r;
     ulm_status s = load_header(m, &h, r, diag);
     if (s == ULM_OK) s = load_body(m, r, (flags & ULM_LOAD_DEEP) != 0, diag);
+    if (s == ULM_OK && r->q8) { /* after the biases: the chunks' bounds include them */
+        size_t chunks = ((size_t)m->n_items + ULM__Q8_CHUNK - 1) / ULM__Q8_CHUNK;
+        r->q8_chunk = ulm__alloc(m->alloc, (3 * chunks + 1) * sizeof *r->q8_chunk);
+        if (!r->q8_chunk) s = ULM_ERR_NOMEM;
+        else ulm__q8_chunks(r->q8_norm, r->q8_scale, r->bias, m->n_items, r->q8_chunk);
+    }
     if (s != ULM_OK) ulm__recs_free(m);
     return s;
 }

@@ -30,6 +30,8 @@ typedef struct ulm__recs {
     float *item_f;     /* ALS, BPR: [n_items x factors] (F32 or F16 RCIF), or NULL when q8 is set */
     const int8_t *q8;  /* ALS, BPR with a Q8_ROW RCIF: [n_items x q8_stride] int8 rows inside the bundle */
     float *q8_scale;   /* [n_items] the rows' scales: item j is q8[j] * q8_scale[j] */
+    float *q8_norm;    /* [n_items] ulm__q8_norm of each int8 row: top-K skips rows that cannot enter */
+    float *q8_chunk;   /* ulm__q8_chunks of the int8 rows (with the BPR biases): top-K skips whole chunks */
     uint32_t q8_stride;/* bytes per int8 row: factors rounded up to 64 */
     float *gram;       /* ALS: [factors x factors], Y^T Y + reg I */
     float *bias;       /* BPR: [n_items] */

@@ -23,14 +23,19 @@ ulm_recommend_opts ulm_recommend_opts_init(void) {
 
 const char *ulm_model_recs_algo(const ulm_model *m) { return m && m->recs ? algo_names[m->recs->algo] : "pop"; }
 
+/* History rows the ALS fold-in adds to its system per ulm__gram_update call (the scratch they take
+ * stays bounded however long the history). */
+enum { FOLD_BATCH = 64 };
+
 /* The scratch, carved into 4-byte-unit arrays. */
 typedef struct layout {
     uint32_t *hist;   /* [n_hist] sorted, unique, in range */
     uint32_t *due;    /* [n_hist] history items with an entry bought >= one repurchase cycle before now */
     uint32_t *nd;     /* [n_hist] history items with an entry bought more recently (not due) */
-    float *s, *s2;    /* [n_items] scores; [n_items] hybrid content part */
+    float *s, *s2;    /* [n_items] scores (none with int8 rows: top_q8); [n_items] hybrid content part */
     float *a, *x, *v; /* ALS: [f x f] system / Cholesky factor, [f] user factors, [f] W y_j */
     float *y, *y2;    /* [f] each: item rows decoded from int8 */
+    float *yh, *cy;   /* ALS: [FOLD_BATCH x f] history rows, [FOLD_BATCH] one column of them scaled */
     int16_t *xq;      /* [q8_stride] the user factors quantised for the int8 dot */
     float *hs;        /* [k] heap scores */
     uint32_t *hi;     /* [k] heap items */
@@ -43,16 +48,19 @@ static void carve(const ulm_model *m, uint32_t k, size_t n_hist, void *base, lay
     uint32_t *ub = base;
 #define TAKE(n) (at += (n), at - (n))
     size_t o_h = TAKE(n_hist), o_due = TAKE(n_hist), o_nd = TAKE(n_hist);
-    size_t o_s = TAKE(m->recs ? ni : 0);
+    size_t o_s = TAKE(m->recs && !m->recs->q8 ? ni : 0);
     size_t o_s2 = TAKE(m->recs && m->recs->algo == ULM__RC_HYBRID ? ni : 0);
     size_t o_a = TAKE(f * f), o_x = TAKE(f), o_v = TAKE(f), o_hs = TAKE(k), o_hi = TAKE(k);
     size_t o_y = TAKE(f), o_y2 = TAKE(f), o_xq = TAKE(qs / 2);
+    bool als = m->recs && m->recs->algo == ULM__RC_ALS;
+    size_t nb = als ? (n_hist < FOLD_BATCH ? n_hist : FOLD_BATCH) : 0, o_yh = TAKE(nb * f), o_cy = TAKE(nb);
 #undef TAKE
     l->units = at;
     if (!base) return;
     l->hist = ub + o_h, l->due = ub + o_due, l->nd = ub + o_nd;
     l->s = fb + o_s, l->s2 = fb + o_s2, l->a = fb + o_a, l->x = fb + o_x, l->v = fb + o_v, l->hs = fb + o_hs;
     l->hi = ub + o_hi, l->y = fb + o_y, l->y2 = fb + o_y2, l->xq = (int16_t *)(void *)(ub + o_xq);
+    l->yh = fb + o_yh, l->cy = fb + o_cy;
 }
 
 /* Item i's factor row as floats: the stored row, or the int8 row decoded into buf. */
@@ -135,12 +143,17 @@ static bool als_fold_in(const ulm_model *m, const uint32_t *h, size_t nh, const 
     const ulm__recs *r = m->recs;
     size_t f = r->factors;
     float c = 1.0f + r->alpha * r->hist_weight;
-    memcpy(l->a, r->gram, f * f * sizeof *l->a);
     for (size_t j = 0; j < f; j++) l->x[j] = 0;
-    for (size_t q = 0; q < nh; q++) {
-        const float *y = item_row(r, h[q], l->y);
-        ulm__rank1_update(l->a, y, c - 1.0f, f);
-        for (size_t j = 0; j < f; j++) l->x[j] += c * y[j];
+    if (!nh) memcpy(l->a, r->gram, f * f * sizeof *l->a);
+    for (size_t q0 = 0; q0 < nh; q0 += FOLD_BATCH) { /* each entry's sum goes on in history order */
+        size_t nq = nh - q0 < FOLD_BATCH ? nh - q0 : FOLD_BATCH;
+        for (size_t q = 0; q < nq; q++) {
+            float *yq = l->yh + q * f;
+            const float *y = item_row(r, h[q0 + q], yq);
+            if (y != yq) memcpy(yq, y, f * sizeof *yq);
+            for (size_t j = 0; j < f; j++) l->x[j] += c * y[j];
+        }
+        ulm__gram_update(l->a, q0 ? l->a : r->gram, l->yh, nq, c - 1.0f, f, l->cy);
     }
     if (ulm__chol_factor(l->a, f) != 0) {
         for (size_t j = 0; j < f; j++) l->x[j] = 0;
@@ -150,9 +163,10 @@ static bool als_fold_in(const ulm_model *m, const uint32_t *h, size_t nh, const 
     return true;
 }
 
-/* Fills l->s with the model's score of every item for the history h[0..nh) (nh >= 1). */
+/* Fills l->s with the model's score of every item for the history h[0..nh) (nh >= 1); with int8
+ * rows only the user vector, quantised into l->xq with its scale in *xs (top_q8 scores the rows). */
 static void score_all(const ulm_model *m, const uint32_t *h, size_t nh, const layout *l, float *norm_a,
-                      float *norm_b, bool *als_ok) {
+                      float *norm_b, bool *als_ok, float *xs) {
     const ulm__recs *r = m->recs;
     uint32_t ni = m->n_items, f = r->factors;
     switch (r->algo) {
@@ -169,9 +183,7 @@ static void score_all(const ulm_model *m, const uint32_t *h, size_t nh, const la
             }
         }
         if (r->q8) { /* exact integer dots: every build ranks alike */
-            size_t qs = r->q8_stride;
-            float xs = ulm__quant_i16(l->x, f, qs, l->xq);
-            ulm__score_q8(r->q8, qs, ni, l->xq, xs, r->q8_scale, r->bias, l->s);
+            *xs = ulm__quant_i16(l->x, f, r->q8_stride, l->xq);
             return;
         }
         ulm__score_f32(r->item_f, f, ni, l->x, r->bias, l->s);
@@ -327,6 +339,31 @@ static bool excluded_bought(const layout *l, size_t nh, size_t n_due, size_t n_n
     return !(in_sorted(l->due, n_due, j) && !in_sorted(l->nd, n_nd, j));
 }
 
+/* Top-K over int8 rows, scored and selected in one pass (ulm__q8_next): only rows that may score
+ * at least the k-th best so far come back here, four at a time, and rows whose bound is below it
+ * are not scored at all. The filters run only on those rows; the order is better()'s, and the
+ * heap's result does not depend on the order items are offered. Returns the heap's size. */
+static uint32_t top_q8(const ulm_model *m, const ulm_recommend_opts *o, const layout *l, size_t nh, size_t n_due,
+                       size_t n_nd, float xs, uint32_t k) {
+    const ulm__recs *r = m->recs;
+    const float *pop = m->pop_score;
+    uint32_t n = 0, got, idx[4];
+    ulm__q8_scan sc;
+    ulm__q8_scan_init(&sc, r->q8, r->q8_stride, m->n_items, l->xq, xs, r->q8_scale, r->q8_norm, r->bias,
+                      r->q8_chunk);
+    float s4[4];
+    while ((got = ulm__q8_next(&sc, n == k ? l->hs[0] : -INFINITY, idx, s4)) > 0)
+        for (uint32_t q = 0; q < got; q++) {
+            float s = s4[q];
+            uint32_t j = idx[q];
+            if (s == -INFINITY || s != s || (n == k && s < l->hs[0]) || blocked(m, o, j) ||
+                excluded_bought(l, nh, n_due, n_nd, j))
+                continue;
+            n = heap_push(pop, l->hs, l->hi, n, k, s, j);
+        }
+    return n;
+}
+
 ulm_status ulm_recommend(const ulm_model *m, const uint32_t *hist, size_t n_hist, const ulm_recommend_opts *o,
                          void *scratch, size_t scratch_size, uint32_t *items, float *scores, uint32_t *because,
                          float *because_w, uint32_t *n_out) {
@@ -372,19 +409,23 @@ ulm_status ulm_recommend(const ulm_model *m, const uint32_t *hist, size_t n_hist
         *n_out = n;
         return ULM_OK;
     }
-    float na = 0, nbn = 0;
+    float na = 0, nbn = 0, xs = 0;
     bool als_ok = false;
-    score_all(m, l.hist, nh, &l, &na, &nbn, &als_ok);
-    for (size_t q = 0; q < nh; q++)
-        if (excluded_bought(&l, nh, n_due, n_nd, l.hist[q])) l.s[l.hist[q]] = -INFINITY;
+    score_all(m, l.hist, nh, &l, &na, &nbn, &als_ok, &xs);
     const float *pop = m->pop_score;
-    for (uint32_t j = 0; k && j < ni; j++) {
-        /* Once the heap is full only a score at least the k-th best can enter (NaN never): the
-         * items below it are skipped eight at a time. */
-        if (n == k && (j = ulm__first_ge(l.s, j, ni, l.hs[0])) == ni) break;
-        float s = l.s[j];
-        if (s == -INFINITY || s != s || blocked(m, o, j)) continue;
-        n = heap_push(pop, l.hs, l.hi, n, k, s, j);
+    if (m->recs->q8) {
+        n = k ? top_q8(m, o, &l, nh, n_due, n_nd, xs, k) : 0;
+    } else {
+        for (size_t q = 0; q < nh; q++)
+            if (excluded_bought(&l, nh, n_due, n_nd, l.hist[q])) l.s[l.hist[q]] = -INFINITY;
+        for (uint32_t j = 0; k && j < ni; j++) {
+            /* Once the heap is full only a score at least the k-th best can enter (NaN never): the
+             * items below it are skipped eight at a time. */
+            if (n == k && (j = ulm__first_ge(l.s, j, ni, l.hs[0])) == ni) break;
+            float s = l.s[j];
+            if (s == -INFINITY || s != s || blocked(m, o, j)) continue;
+            n = heap_push(pop, l.hs, l.hi, n, k, s, j);
+        }
     }
     heap_sort(pop, l.hs, l.hi, n);
     for (uint32_t q = 0; q < n; q++) {

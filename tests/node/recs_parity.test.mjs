@@ -33,13 +33,14 @@ before(async () => {
 
 after(() => fx?.cleanup());
 
-// Deterministic random histories: lengths 0..40 (skewed short), catalogue ids plus repeats and unknown ids.
+// Deterministic random histories: lengths 0..40 (skewed short), and every 97th 70..149 (the ALS fold-in adds
+// 64 history rows per batch), catalogue ids plus repeats and unknown ids.
 function histories(seed) {
   const rnd = prng(seed);
   const usable = ids.filter((id) => !id.includes(','));
   const out = [];
   for (let h = 0; h < HISTORIES; h++) {
-    const len = h < 10 ? h % 3 : Math.floor(rnd() ** 2 * 40);
+    const len = h < 10 ? h % 3 : h % 97 === 0 ? 70 + (h % 80) : Math.floor(rnd() ** 2 * 40);
     const hist = [];
     for (let i = 0; i < len; i++) {
       const r = rnd();

@@ -74,6 +74,104 @@ ULM_TEST(quant_q8_rows_and_dot) {
     return 0;
 }
 
+/* ulm__q8_next against the full scan: for rows (103: not a multiple of four) scored one by one with
+ * the scorer's expression, a scan at a fixed threshold t returns, in ascending order, every row
+ * scoring >= t with its exact score, for every score as t, with and without biases; a scan whose t
+ * rises as a top-K heap's would (to the largest score seen) still returns every row scoring >= the
+ * final t. Rows proportional to x (Cauchy-Schwarz with equality: the tightest bound) are never skipped. */
+ULM_TEST(quant_q8_fused_scan_skips_exactly) {
+    enum { N = 103, F = 64 };
+    static int8_t q[N * F];
+    static int16_t xq[F];
+    float scale[N], norm[N], bias[N], full[N], s4[4], chunk[3 * ((N + ULM__Q8_CHUNK - 1) / ULM__Q8_CHUNK)];
+    uint32_t s = 777, idx[4];
+    for (int round = 0; round < 4; round++) {
+        bool tight = round >= 2, biased = round & 1;
+        for (int t = 0; t < F; t++) {
+            s = s * 1664525u + 1013904223u;
+            xq[t] = (int16_t)(258 * ((int)(s >> 24) % 255 - 127)); /* |x| <= 32766 */
+        }
+        for (uint32_t j = 0; j < N; j++) {
+            for (int t = 0; t < F; t++) {
+                s = s * 1664525u + 1013904223u;
+                q[j * F + t] = tight && j % 5 == 0 ? (int8_t)(xq[t] / 258) : (int8_t)((int)(s >> 24) % 255 - 127);
+            }
+            s = s * 1664525u + 1013904223u;
+            scale[j] = (float)(s >> 8) / 16777216.0f * 0.01f;
+            bias[j] = biased ? ((float)(s & 255) - 128.0f) * 0.003f : 0.0f;
+            norm[j] = ulm__q8_norm(q + j * F, F);
+        }
+        float xs = 1.0f / 32766.0f;
+        for (uint32_t j = 0; j < N; j++) {
+            float v = (float)ulm__dot_q8(q + j * F, xq, F) * (xs * scale[j]);
+            full[j] = biased ? v + bias[j] : v;
+        }
+        for (uint32_t probe = 0; probe <= N + 1; probe++) {
+            bool rising = probe == N + 1;
+            float t = probe < N ? full[probe] : -INFINITY; /* every score as a threshold, exactly */
+            bool seen[N] = {false};
+            int64_t last = -1;
+            uint32_t m;
+            ulm__q8_scan sc;
+            ulm__q8_chunks(norm, scale, biased ? bias : NULL, N, chunk);
+            ulm__q8_scan_init(&sc, q, F, N, xq, xs, scale, norm, biased ? bias : NULL, chunk);
+            while ((m = ulm__q8_next(&sc, t, idx, s4)) > 0) {
+                bool any = false;
+                for (uint32_t r = 0; r < m; r++) {
+                    ASSERT_TRUE(idx[r] < N && (int64_t)idx[r] > last);
+                    last = idx[r];
+                    ASSERT_TRUE(s4[r] == full[idx[r]]);
+                    seen[idx[r]] = true;
+                    any = any || s4[r] >= t;
+                }
+                ASSERT_TRUE(any);
+                for (uint32_t r = 0; rising && r < m; r++) t = s4[r] > t ? s4[r] : t;
+            }
+            for (uint32_t j = 0; j < N; j++)
+                if (full[j] >= t) ASSERT_TRUE(seen[j]);
+        }
+    }
+    return 0;
+}
+
+/* ulm__gram_update against nh rank-one updates done one after the other, entry by entry (the
+ * fold-in's definition): the lower triangles are equal bit for bit, for f with and without a
+ * multiple of four, for an empty history (G itself) and in two batches. */
+ULM_TEST(quant_gram_update_is_sequential_rank_one_updates) {
+    enum { FM = 13, HM = 7 };
+    static float g[64 * 64], a[64 * 64], ref[64 * 64], y[HM * 64], cy[HM];
+    uint32_t s = 99;
+    const size_t fs[] = {FM, 64};
+    for (int fi = 0; fi < 2; fi++) {
+        size_t f = fs[fi];
+        for (size_t k = 0; k < f * f; k++) {
+            s = s * 1664525u + 1013904223u;
+            g[k] = (float)(s >> 8) / 16777216.0f - 0.5f;
+        }
+        for (size_t k = 0; k < HM * f; k++) {
+            s = s * 1664525u + 1013904223u;
+            y[k] = ((float)(s >> 8) / 16777216.0f - 0.5f) * 3.0f;
+        }
+        for (size_t nh = 0; nh <= HM; nh++) {
+            for (size_t k = 0; k < f * f; k++) ref[k] = g[k];
+            for (size_t h = 0; h < nh; h++)
+                for (size_t i = 0; i < f; i++) {
+                    float ci = 1.7f * y[h * f + i];
+                    for (size_t j = 0; j <= i; j++) ref[i * f + j] += ci * y[h * f + j];
+                }
+            ulm__gram_update(a, g, y, nh, 1.7f, f, cy);
+            for (size_t i = 0; i < f; i++)
+                for (size_t j = 0; j <= i; j++) ASSERT_TRUE(a[i * f + j] == ref[i * f + j]);
+            /* In two batches, the second continuing in place (g = a): the same sums. */
+            ulm__gram_update(a, g, y, nh / 2, 1.7f, f, cy);
+            ulm__gram_update(a, a, y + nh / 2 * f, nh - nh / 2, 1.7f, f, cy);
+            for (size_t i = 0; i < f; i++)
+                for (size_t j = 0; j <= i; j++) ASSERT_TRUE(a[i * f + j] == ref[i * f + j]);
+        }
+    }
+    return 0;
+}
+
 enum { NU = 120, NI = 300, NF = 64, K = 10 };
 
 /* A bundle of NI items ("i0"...) with POPR and m exported in format q. */
