@@ -63,11 +63,15 @@ struct ulm_churn {
     uint32_t bin_class[17];
     uint32_t *plan_feat, *plan_off;
     float *bin_pad;
-    /* the single-row form of the packed nodes (when 1 + thresholds + pairs <= ULM__CMP_MAX): node = index g of
-     * one comparison of the row, cmp[0] = 0 (padding: left), cmp[1 + t] = thr[t] <= x (t over all features'
-     * thresholds), cmp[1 + n_thr + p] = x[f] != c for pair p; a step is i = 2i + 1 + cmp[node] */
+    /* the comparison form of the packed nodes (when the comparisons fit ULM__CMP_MAX): node = index g of one
+     * comparison byte of the row. The used numeric features' thresholds (plan order) are padded with +inf to
+     * a multiple of ULM__CMP_LANES at cmp_thr[cmp_start[e]..cmp_start[e + 1]), cmp[g] = cmp_thr[g] <= x[f]
+     * for those g (so a feature's compares run in whole blocks of 16); cmp[cmp_pairs + p] = x[f] != c for pair
+     * p; cmp[n_cmp - 1] = 0 (padding nodes: left). A step is i = 2i + 1 + cmp[node]. */
     uint16_t *fast16; /* n_trees * (2^fast_depth - 1), NULL when not built */
-    uint32_t n_cmp;
+    uint32_t n_cmp, cmp_pairs;
+    uint32_t *cmp_start; /* bin_class[16] + 1 */
+    float *cmp_thr;      /* cmp_pairs */
     /* calibration of the margin */
     uint32_t calib;
     float platt_a, platt_b; /* p = 1 / (1 + exp(-(a * margin + b))) */
@@ -76,6 +80,7 @@ struct ulm_churn {
 };
 
 #define ULM__CMP_MAX 8192 /* comparisons of a row kept on the stack */
+#define ULM__CMP_LANES 16 /* compares per block of the comparison form */
 
 /* Builds the scoring layout of a tree model when possible (allocates; NOMEM only on allocation failure). */
 ulm_status ulm__churn_prepare(ulm_churn *m);

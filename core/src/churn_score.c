@@ -3,7 +3,9 @@
 #include <stdlib.h>
 
 #include "churn_impl.h"
-#ifdef __wasm_simd128__
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#elif defined(__wasm_simd128__)
 #include <wasm_simd128.h>
 #endif
 
@@ -73,6 +75,8 @@ void ulm_churn_free(ulm_churn *m) {
     ulm__free(a, m->plan_off, 0);
     ulm__free(a, m->bin_pad, 0);
     ulm__free(a, m->fast16, 0);
+    ulm__free(a, m->cmp_start, 0);
+    ulm__free(a, m->cmp_thr, 0);
     ulm__free(a, m->iso_x, 0);
     ulm__free(a, m->iso_y, 0);
     ulm__free(a, m, sizeof *m);
@@ -181,6 +185,11 @@ static void drop_fast(ulm_churn *m) {
     ulm__free(m->alloc, m->plan_off, 0);
     ulm__free(m->alloc, m->bin_pad, 0);
     ulm__free(m->alloc, m->fast16, 0);
+    ulm__free(m->alloc, m->cmp_start, 0);
+    ulm__free(m->alloc, m->cmp_thr, 0);
+    m->cmp_start = NULL;
+    m->cmp_thr = NULL;
+    m->cmp_pairs = 0;
     m->plan_feat = m->plan_off = NULL;
     m->bin_pad = NULL;
     m->fast16 = NULL;
@@ -234,6 +243,38 @@ uint32_t ulm__churn_pack_split(const ulm_churn *m, const ulm__tnode *n) {
     return f << 16 | (bin_of(t, m->bin_off[f + 1] - m->bin_off[f], n->u.thr) - 1); /* thr is t[k] */
 }
 
+/* The comparison form (fast16, cmp_start, cmp_thr) of the complete trees, when the row's comparisons fit
+ * ULM__CMP_MAX: each used feature's thresholds padded with +inf to whole blocks of ULM__CMP_LANES. */
+static ulm_status build_cmp(ulm_churn *m) {
+    uint32_t nf = m->n_features, ne = m->bin_class[16], P = 0, L = ULM__CMP_LANES;
+    for (uint32_t e = 0; e < ne; e++) P += (m->bin_off[m->plan_feat[e] + 1] - m->bin_off[m->plan_feat[e]] + L - 1) / L * L;
+    uint32_t n_cmp = P + (m->n_ext - nf) + 1;
+    if (n_cmp > ULM__CMP_MAX) return ULM_OK;
+    m->cmp_start = ulm__alloc(m->alloc, ((size_t)ne + 1) * sizeof *m->cmp_start);
+    m->cmp_thr = ulm__alloc(m->alloc, ((size_t)P + 1) * sizeof *m->cmp_thr);
+    uint32_t *base = ulm__alloc(m->alloc, ((size_t)nf + 1) * sizeof *base); /* feature -> its first compare */
+    m->fast16 = ulm__alloc(m->alloc, (size_t)m->n_trees * ((1u << m->fast_depth) - 1) * sizeof *m->fast16);
+    if (!m->cmp_start || !m->cmp_thr || !base || !m->fast16) {
+        ulm__free(m->alloc, base, 0);
+        return ULM_ERR_NOMEM; /* the others are freed with the model */
+    }
+    for (uint32_t e = 0, g = 0; e < ne; e++) {
+        uint32_t f = m->plan_feat[e], n = m->bin_off[f + 1] - m->bin_off[f];
+        m->cmp_start[e] = base[f] = g;
+        for (uint32_t k = 0; k < (n + L - 1) / L * L; k++) m->cmp_thr[g + k] = k < n ? m->bin_thr[m->bin_off[f] + k] : INFINITY;
+        g += (n + L - 1) / L * L;
+    }
+    m->cmp_start[ne] = P;
+    for (size_t i = 0; i < (size_t)m->n_trees * ((1u << m->fast_depth) - 1); i++) {
+        uint32_t w = m->fast_nodes[i], j = w & 0xFFFF, k = w >> 16;
+        m->fast16[i] = (uint16_t)(k == 0xFFFF ? n_cmp - 1 : j < nf ? base[j] + k : P + (j - nf));
+    }
+    ulm__free(m->alloc, base, 0);
+    m->cmp_pairs = P;
+    m->n_cmp = n_cmp;
+    return ULM_OK;
+}
+
 ulm_status ulm__churn_fill_fast(ulm_churn *m) {
     if (m->max_depth > 8 || m->n_features > 1024 || m->n_ext > 2048) {
         drop_fast(m);
@@ -268,16 +309,7 @@ ulm_status ulm__churn_fill_fast(ulm_churn *m) {
     for (uint32_t t = 0; t < m->n_trees; t++)
         fill_fast(m, m->fast_nodes + (size_t)t * ni, m->fast_leaves + (size_t)t * (ni + 1), D, 0, 0, m->roots[t], 0);
     m->fast_depth = D;
-    uint32_t n_thr = m->bin_off[nf], n_cmp = 1 + n_thr + (m->n_ext - nf);
-    if (n_cmp > ULM__CMP_MAX) return ULM_OK;
-    m->fast16 = ulm__alloc(m->alloc, (size_t)m->n_trees * ni * sizeof *m->fast16);
-    if (!m->fast16) return ULM_ERR_NOMEM;
-    for (size_t i = 0; i < (size_t)m->n_trees * ni; i++) {
-        uint32_t w = m->fast_nodes[i], j = w & 0xFFFF, k = w >> 16;
-        m->fast16[i] = (uint16_t)(k == 0xFFFF ? 0 : j < nf ? 1 + m->bin_off[j] + k : 1 + n_thr + (j - nf));
-    }
-    m->n_cmp = n_cmp;
-    return ULM_OK;
+    return build_cmp(m);
 }
 
 ulm_status ulm__churn_prepare(ulm_churn *m) {
@@ -449,42 +481,86 @@ static float walk_sum(const ulm_churn *m, const float *x) {
     return s;
 }
 
-/* Writes the row's comparisons (see fast16) into c; false as bin_row. The thresholds of each used feature are
- * compared in one loop (vectorised by the native compiler; four at a time by hand in wasm SIMD builds, same
- * bytes); features no split uses are skipped. */
+/* Writes the row's comparisons (see fast16) into c; false as bin_row. Each used feature's thresholds are
+ * compared in whole blocks of 16 (by hand with SSE2 or wasm SIMD: four compares, their masks narrowed to
+ * bytes; one at a time elsewhere: the same bytes); features no split uses are skipped. */
 static bool cmp_row(const ulm_churn *m, const float *x, uint8_t *c) {
-    uint32_t nf = m->n_features, n_thr = m->bin_off[nf];
+    uint32_t nf = m->n_features, P = m->cmp_pairs;
+    const float *t = m->cmp_thr;
     float bad = 0.0f;
-    c[0] = 0;
     for (uint32_t e = 0; e < m->bin_class[16]; e++) {
-        uint32_t f = m->plan_feat[e], k = m->bin_off[f], end = m->bin_off[f + 1];
-        const float *t = m->bin_thr;
-        float v = x[f];
+        float v = x[m->plan_feat[e]];
         bad += v * 0.0f; /* NaN (or inf) poisons the sum */
-#ifdef __wasm_simd128__
-        /* four compares at a time: their sign mask picks the four bytes (wasm's vectoriser leaves this loop scalar) */
-        static const uint32_t bytes4[16] = {0x00000000u, 0x00000001u, 0x00000100u, 0x00000101u, 0x00010000u, 0x00010001u,
-                                            0x00010100u, 0x00010101u, 0x01000000u, 0x01000001u, 0x01000100u, 0x01000101u,
-                                            0x01010000u, 0x01010001u, 0x01010100u, 0x01010101u};
-        v128_t vv = wasm_f32x4_splat(v);
-        for (; k + 4 <= end; k += 4) {
-            uint32_t w = bytes4[wasm_i32x4_bitmask(wasm_f32x4_le(wasm_v128_load(t + k), vv))];
-            memcpy(c + 1 + k, &w, 4); /* little-endian: lane 0 is the first byte */
+        uint32_t k = m->cmp_start[e], end = m->cmp_start[e + 1];
+#if defined(__SSE2__)
+        __m128 vv = _mm_set1_ps(v);
+        __m128i one = _mm_set1_epi8(1);
+        for (; k < end; k += ULM__CMP_LANES) {
+            __m128i a = _mm_packs_epi32(_mm_castps_si128(_mm_cmple_ps(_mm_loadu_ps(t + k), vv)),
+                                        _mm_castps_si128(_mm_cmple_ps(_mm_loadu_ps(t + k + 4), vv)));
+            __m128i b = _mm_packs_epi32(_mm_castps_si128(_mm_cmple_ps(_mm_loadu_ps(t + k + 8), vv)),
+                                        _mm_castps_si128(_mm_cmple_ps(_mm_loadu_ps(t + k + 12), vv)));
+            _mm_storeu_si128((__m128i *)(void *)(c + k), _mm_and_si128(_mm_packs_epi16(a, b), one));
+        }
+#elif defined(__wasm_simd128__)
+        v128_t vv = wasm_f32x4_splat(v), one = wasm_i8x16_splat(1);
+        for (; k < end; k += ULM__CMP_LANES) {
+            v128_t a = wasm_i16x8_narrow_i32x4(wasm_f32x4_le(wasm_v128_load(t + k), vv), wasm_f32x4_le(wasm_v128_load(t + k + 4), vv));
+            v128_t b = wasm_i16x8_narrow_i32x4(wasm_f32x4_le(wasm_v128_load(t + k + 8), vv), wasm_f32x4_le(wasm_v128_load(t + k + 12), vv));
+            wasm_v128_store(c + k, wasm_v128_and(wasm_i8x16_narrow_i16x8(a, b), one));
         }
 #endif
-        for (; k < end; k++) c[1 + k] = (uint8_t)(t[k] <= v);
+        for (; k < end; k++) c[k] = (uint8_t)(t[k] <= v);
     }
     for (uint32_t k = 0; k < m->n_ext - nf; k++) {
         uint32_t f = m->ext_pair[k] >> 16, code = m->ext_pair[k] & 0xFFFF;
         float v = x[f];
         if (!(v >= 0.0f && v < (float)m->n_cats[f])) return false;
-        c[1 + n_thr + k] = (uint32_t)v != code;
+        c[P + k] = (uint32_t)v != code;
     }
+    c[m->n_cmp - 1] = 0;
     return bad == 0.0f;
 }
 
-#define ULM__DESCEND16(D) ULM__ONE_ROW(cmp_sum, D, uint16_t, uint8_t, fast16, ULM__CSTEP)
+/* The comparison form: one row (cmp_sum) and blocks of rows (cmp_block: nr rows' comparison bytes stride
+ * apart, tree-major, eight rows at a time down each tree while it is in L1; leaves added in tree order). */
+#define ULM__DESCEND16(D)                                                                                        \
+    ULM__ONE_ROW(cmp_sum, D, uint16_t, uint8_t, fast16, ULM__CSTEP)                                              \
+    static void cmp_block##D(const ulm_churn *m, const uint8_t *c, uint32_t stride, uint32_t nr, float *acc) {  \
+        const size_t ni = ((size_t)1 << D) - 1;                                                                  \
+        const uint16_t *nd = m->fast16;                                                                          \
+        const float *lv = m->fast_leaves;                                                                        \
+        for (uint32_t t = 0; t < m->n_trees; t++, nd += ni, lv += ni + 1) {                                      \
+            uint32_t r = 0;                                                                                      \
+            for (; r + 8 <= nr; r += 8) {                                                                        \
+                size_t i[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                          \
+                const uint8_t *c0 = c + (size_t)r * stride;                                                      \
+                for (uint32_t d = 0; d < D; d++)                                                                 \
+                    for (uint32_t k = 0; k < 8; k++) i[k] = ULM__CSTEP(i[k], nd[i[k]], c0 + k * stride);        \
+                for (uint32_t k = 0; k < 8; k++) acc[r + k] += lv[i[k] - ni];                                    \
+            }                                                                                                    \
+            for (; r < nr; r++) {                                                                                \
+                size_t i = 0;                                                                                    \
+                for (uint32_t d = 0; d < D; d++) i = ULM__CSTEP(i, nd[i], c + (size_t)r * stride);               \
+                acc[r] += lv[i - ni];                                                                            \
+            }                                                                                                    \
+        }                                                                                                        \
+    }
 ULM__FOR_DEPTHS(ULM__DESCEND16)
+
+/* Adds the trees' leaves to nr rows' sums over their comparison bytes. */
+static void cmp_block(const ulm_churn *m, const uint8_t *c, uint32_t stride, uint32_t nr, float *acc) {
+    switch (m->fast_depth) {
+    case 1: cmp_block1(m, c, stride, nr, acc); break;
+    case 2: cmp_block2(m, c, stride, nr, acc); break;
+    case 3: cmp_block3(m, c, stride, nr, acc); break;
+    case 4: cmp_block4(m, c, stride, nr, acc); break;
+    case 5: cmp_block5(m, c, stride, nr, acc); break;
+    case 6: cmp_block6(m, c, stride, nr, acc); break;
+    case 7: cmp_block7(m, c, stride, nr, acc); break;
+    default: cmp_block8(m, c, stride, nr, acc); break;
+    }
+}
 
 /* Margin of one row over fast16 and its comparison bytes. */
 static float cmp_sum(const ulm_churn *m, const uint8_t *c) { ULM__BY_DEPTH(cmp_sum, m, c) }
@@ -505,16 +581,38 @@ float ulm__churn_margin1(const ulm_churn *m, const float *x) {
     return walk_sum(m, x);
 }
 
-/* Margins of n rows: blocks of binned rows through the scoring layout when it exists. */
+/* Margins of n rows: blocks of rows through the comparison form or the binned scoring layout when one
+ * exists (rows with NaN or infinity take the node walk). */
 static void margins(const ulm_churn *m, const float *x, size_t n, float *out) {
-    enum { BLOCK = 64, CAP = 4096 }; /* 16 KB of bins on the stack */
+    enum { BLOCK = 64, CAP = 4096, CBYTES = 24576 }; /* 16 KB of bins or 24 KB of comparison bytes on the stack */
     if (!m->fast_depth || n == 1) {
         for (size_t r = 0; r < n; r++) out[r] = ulm__churn_margin1(m, x + r * m->n_features);
         return;
     }
-    uint32_t xb[CAP];
     size_t map[BLOCK];
     float acc[BLOCK];
+    if (m->fast16) {
+        uint8_t c[CBYTES];
+        uint32_t stride = (m->n_cmp + 15) & ~15u, block = CBYTES / stride < BLOCK ? CBYTES / stride : BLOCK; /* >= 2 */
+        if (block > 8) block &= ~7u; /* whole groups of eight rows down each tree */
+        for (size_t r0 = 0; r0 < n; r0 += block) {
+            size_t end = r0 + block < n ? r0 + block : n;
+            uint32_t k = 0;
+            for (size_t r = r0; r < end; r++) {
+                const float *xr = x + r * m->n_features;
+                if (cmp_row(m, xr, c + (size_t)k * stride)) {
+                    map[k] = r;
+                    acc[k++] = m->base;
+                } else {
+                    out[r] = walk_sum(m, xr);
+                }
+            }
+            cmp_block(m, c, stride, k, acc);
+            for (uint32_t i = 0; i < k; i++) out[map[i]] = acc[i];
+        }
+        return;
+    }
+    uint32_t xb[CAP];
     uint32_t block = CAP / m->n_ext < BLOCK ? CAP / m->n_ext : BLOCK; /* n_ext <= 2048: at least 2 */
     for (size_t r0 = 0; r0 < n; r0 += block) {
         size_t end = r0 + block < n ? r0 + block : n;

@@ -383,7 +383,9 @@ ULM_TEST(churn_scoring_layout_matches_node_walk) {
     synth s;
     ulm_churn *m = layout_model(&s);
     ASSERT_TRUE(m && m->fast_depth == 6 && m->n_ext > m->n_features); /* the layout is in use, with category pairs */
-    ASSERT_TRUE(m->fast16 != NULL && m->n_cmp == 1 + m->bin_off[4] + (m->n_ext - 4)); /* and the one-row form */
+    /* and the comparison form: each feature's thresholds in whole blocks of 16, then the pairs, then the zero byte */
+    ASSERT_TRUE(m->fast16 != NULL && m->n_cmp == m->cmp_pairs + (m->n_ext - 4) + 1 && m->cmp_pairs % 16 == 0);
+    ASSERT_TRUE(m->cmp_pairs >= m->bin_off[4] && m->cmp_pairs < m->bin_off[4] + 16 * 4);
     damage_rows(&s);
     float *batch = malloc(2500 * sizeof *batch);
     ulm_churn_margin(m, s.x, 2500, batch);
@@ -403,6 +405,15 @@ ULM_TEST(churn_scoring_layout_matches_node_walk) {
         ulm_churn_margin(m, s.x + (size_t)r * 4, 1, &one);
         m->fast16 = keep;
         ASSERT_TRUE(memcmp(&one, &want, sizeof one) == 0);
+    }
+    /* batches through the binned form too */
+    uint16_t *keep = m->fast16;
+    m->fast16 = NULL;
+    ulm_churn_margin(m, s.x, 2500, batch);
+    m->fast16 = keep;
+    for (uint32_t r = 0; r < 2500; r++) {
+        float want = walk_margin(m, s.x + (size_t)r * 4);
+        ASSERT_TRUE(memcmp(&batch[r], &want, sizeof want) == 0);
     }
     /* the packed nodes' bins reproduce every numeric split: x < thr exactly when bin <= k */
     for (uint32_t i = 0; i < m->n_nodes; i++) {
