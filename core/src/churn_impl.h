@@ -103,6 +103,72 @@ ulm_status ulm__churn_alloc_trees(ulm_churn *m, uint32_t n_trees, uint32_t n_nod
 ulm_status ulm__churn_alloc_linear(ulm_churn *m);
 /* Margin of one row, without calibration. */
 float ulm__churn_margin1(const ulm_churn *m, const float *x);
+/* Margin of one row by walking the node table (the reference; also rows with NaN or infinity). */
+float ulm__churn_walk_sum(const ulm_churn *m, const float *x);
+/* Margin of one row through the binned form into *s; false (nothing written) when a feature some split reads is
+ * NaN or infinite, or a category code is out of range (those rows take the node walk). Needs fast_depth. */
+bool ulm__churn_bin_sum(const ulm_churn *m, const float *x, float *s);
+/* Margins of n rows through blocks of binned rows (rows the binned form refuses take the node walk). */
+void ulm__churn_bin_margins(const ulm_churn *m, const float *x, size_t n, float *out);
+/* The linear model's standardised contribution of numeric feature f (0 when missing). */
+static inline float ulm__linear_term(const ulm_churn *m, uint32_t f, float v) {
+    if (m->kind[f] == ULM_FEAT_CAT) {
+        if (!(v >= 0.0f) || v >= (float)m->n_cats[f]) return 0.0f; /* missing or unseen: the baseline */
+        return m->cat_coef[m->cat_off[f] + (uint32_t)v];
+    }
+    if (v != v) return 0.0f; /* missing: imputed with the training mean */
+    return m->coef[f] * (v - m->mean[f]) * m->scale[f];
+}
+
+
+/* Trees one row descends at a time (16 measured faster than 8 natively and in wasm on the MLC model). */
+#define ULM__WAYS 16
+
+/* One step down a packed tree: node n = k << 16 | extended feature j, binned row xb[j] = bin << 16, so
+ * xb[j] > n exactly when bin > k (the feature bits below cannot tip an equal bin over). */
+#define ULM__STEP(i, n, xb) (2 * (i) + 1 + (size_t)((xb)[(n)&0xFFFFu] > (n)))
+
+/* A step over comparison bytes (the one-row form, fast16): c[n] is 1 when the row goes right at node n. */
+#define ULM__CSTEP(i, n, c) (2 * (i) + 1 + (size_t)(c)[n])
+
+/* The one-row descent name<D>(m, row) over node array m->NODES of type NT, rows of type RT, with step STEP:
+ * ULM__WAYS trees at a time (independent chains of loads keep the CPU busy while each waits; 16 measured
+ * about 8% faster than 8 on the MLC model), the leaves added to the base margin in tree order. */
+#define ULM__ONE_ROW(name, D, NT, RT, NODES, STEP)                                                               \
+    static float name##D(const ulm_churn *m, const RT *xb) {                                                   \
+        const size_t ni = ((size_t)1 << D) - 1;                                                                  \
+        const NT *nd = m->NODES;                                                                                 \
+        const float *lv = m->fast_leaves;                                                                        \
+        float s = m->base;                                                                                       \
+        uint32_t t = 0;                                                                                          \
+        for (; t + ULM__WAYS <= m->n_trees; t += ULM__WAYS, nd += ULM__WAYS * ni, lv += ULM__WAYS * (ni + 1)) {  \
+            size_t i[ULM__WAYS] = {0};                                                                           \
+            for (uint32_t d = 0; d < D; d++)                                                                     \
+                for (uint32_t k = 0; k < ULM__WAYS; k++) i[k] = STEP(i[k], nd[k * ni + i[k]], xb);           \
+            for (uint32_t k = 0; k < ULM__WAYS; k++) s += lv[k * (ni + 1) + i[k] - ni];                    \
+        }                                                                                                        \
+        for (; t < m->n_trees; t++, nd += ni, lv += ni + 1) {                                                    \
+            size_t i = 0;                                                                                        \
+            for (uint32_t d = 0; d < D; d++) i = STEP(i, nd[i], xb);                                             \
+            s += lv[i - ni];                                                                                     \
+        }                                                                                                        \
+        return s;                                                                                                \
+    }
+
+/* The depths of the scoring layout, and a call of fn<depth>(m, arg) for the model's depth. */
+#define ULM__FOR_DEPTHS(X) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8)
+#define ULM__BY_DEPTH(fn, m, arg)                                                                                \
+    switch ((m)->fast_depth) {                                                                                   \
+    case 1: return fn##1(m, arg);                                                                                \
+    case 2: return fn##2(m, arg);                                                                                \
+    case 3: return fn##3(m, arg);                                                                                \
+    case 4: return fn##4(m, arg);                                                                                \
+    case 5: return fn##5(m, arg);                                                                                \
+    case 6: return fn##6(m, arg);                                                                                \
+    case 7: return fn##7(m, arg);                                                                                \
+    default: return fn##8(m, arg);                                                                               \
+    }
+
 /* Whether row x goes left at split node n. */
 static inline int ulm__tnode_left(const ulm_churn *m, const ulm__tnode *n, const float *x) {
     uint32_t f = n->feat & ULM__TN_FEAT;

@@ -1,13 +1,10 @@
-/* churn_score.c: scoring of churn models: tree and linear margins, calibration, explanations. */
+/* churn_score.c: churn models in memory: the scoring layouts built from the trees, the binned form of a row
+ * (models too large for the comparison form), the node walk, explanations (TreeSHAP). The hot one-row and
+ * batch paths are in churn_fast.c. */
 #include <math.h>
 #include <stdlib.h>
 
 #include "churn_impl.h"
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#elif defined(__wasm_simd128__)
-#include <wasm_simd128.h>
-#endif
 
 ulm_churn *ulm__churn_new(const ulm_allocator *a, uint32_t family, uint32_t n_features) {
     ulm_churn *m = ulm__calloc(a, 1, sizeof *m);
@@ -85,16 +82,6 @@ void ulm_churn_free(ulm_churn *m) {
 uint32_t ulm_churn_n_features(const ulm_churn *m) { return m->n_features; }
 uint32_t ulm_churn_family(const ulm_churn *m) { return m->family; }
 uint32_t ulm_churn_n_trees(const ulm_churn *m) { return m->family == ULM_CHURN_GBDT ? m->n_trees : 0; }
-
-/* The linear model's standardised contribution of numeric feature f (0 when missing). */
-static inline float linear_term(const ulm_churn *m, uint32_t f, float v) {
-    if (m->kind[f] == ULM_FEAT_CAT) {
-        if (!(v >= 0.0f) || v >= (float)m->n_cats[f]) return 0.0f; /* missing or unseen: the baseline */
-        return m->cat_coef[m->cat_off[f] + (uint32_t)v];
-    }
-    if (v != v) return 0.0f; /* missing: imputed with the training mean */
-    return m->coef[f] * (v - m->mean[f]) * m->scale[f];
-}
 
 /* Sum of one tree's leaf for row x, walking from its root. */
 static inline float tree_value(const ulm_churn *m, uint32_t root, const float *x) {
@@ -381,40 +368,6 @@ static bool bin_row(const ulm_churn *m, const float *x, uint32_t *xb) {
     return bad == 0.0f;
 }
 
-/* Trees one row descends at a time (16 measured faster than 8 natively and in wasm on the MLC model). */
-#define ULM__WAYS 16
-
-/* One step down a packed tree: node n = k << 16 | extended feature j, binned row xb[j] = bin << 16, so
- * xb[j] > n exactly when bin > k (the feature bits below cannot tip an equal bin over). */
-#define ULM__STEP(i, n, xb) (2 * (i) + 1 + (size_t)((xb)[(n)&0xFFFFu] > (n)))
-
-/* A step over comparison bytes (the one-row form, fast16): c[n] is 1 when the row goes right at node n. */
-#define ULM__CSTEP(i, n, c) (2 * (i) + 1 + (size_t)(c)[n])
-
-/* The one-row descent name<D>(m, row) over node array m->NODES of type NT, rows of type RT, with step STEP:
- * ULM__WAYS trees at a time (independent chains of loads keep the CPU busy while each waits; 16 measured
- * about 8% faster than 8 on the MLC model), the leaves added to the base margin in tree order. */
-#define ULM__ONE_ROW(name, D, NT, RT, NODES, STEP)                                                               \
-    static float name##D(const ulm_churn *m, const RT *xb) {                                                   \
-        const size_t ni = ((size_t)1 << D) - 1;                                                                  \
-        const NT *nd = m->NODES;                                                                                 \
-        const float *lv = m->fast_leaves;                                                                        \
-        float s = m->base;                                                                                       \
-        uint32_t t = 0;                                                                                          \
-        for (; t + ULM__WAYS <= m->n_trees; t += ULM__WAYS, nd += ULM__WAYS * ni, lv += ULM__WAYS * (ni + 1)) {  \
-            size_t i[ULM__WAYS] = {0};                                                                           \
-            for (uint32_t d = 0; d < D; d++)                                                                     \
-                for (uint32_t k = 0; k < ULM__WAYS; k++) i[k] = STEP(i[k], nd[k * ni + i[k]], xb);           \
-            for (uint32_t k = 0; k < ULM__WAYS; k++) s += lv[k * (ni + 1) + i[k] - ni];                    \
-        }                                                                                                        \
-        for (; t < m->n_trees; t++, nd += ni, lv += ni + 1) {                                                    \
-            size_t i = 0;                                                                                        \
-            for (uint32_t d = 0; d < D; d++) i = STEP(i, nd[i], xb);                                             \
-            s += lv[i - ni];                                                                                     \
-        }                                                                                                        \
-        return s;                                                                                                \
-    }
-
 /* Branch-free descent of complete trees of depth D over binned rows (children of i at 2i + 1 and 2i + 2,
  * leaves from 2^D - 1 at lv[i - (2^D - 1)]): one row (fast_sum) and blocks of rows (fast_block). Leaf values
  * are added to each row's sum in tree order, starting from the base margin: the same float additions as the
@@ -442,19 +395,6 @@ static bool bin_row(const ulm_churn *m, const float *x, uint32_t *xb) {
             }                                                                                                    \
         }                                                                                                        \
     }
-/* The depths of the scoring layout, and a call of fn<depth>(m, arg) for the model's depth. */
-#define ULM__FOR_DEPTHS(X) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8)
-#define ULM__BY_DEPTH(fn, m, arg)                                                                                \
-    switch ((m)->fast_depth) {                                                                                   \
-    case 1: return fn##1(m, arg);                                                                                \
-    case 2: return fn##2(m, arg);                                                                                \
-    case 3: return fn##3(m, arg);                                                                                \
-    case 4: return fn##4(m, arg);                                                                                \
-    case 5: return fn##5(m, arg);                                                                                \
-    case 6: return fn##6(m, arg);                                                                                \
-    case 7: return fn##7(m, arg);                                                                                \
-    default: return fn##8(m, arg);                                                                               \
-    }
 ULM__FOR_DEPTHS(ULM__DESCEND)
 
 /* Margin of one binned row over the scoring layout. */
@@ -474,144 +414,23 @@ static void fast_block(const ulm_churn *m, const uint32_t *xb, uint32_t stride, 
     }
 }
 
-/* Margin of one row by walking the node table (the reference; also rows with NaN or infinity). */
-static float walk_sum(const ulm_churn *m, const float *x) {
+float ulm__churn_walk_sum(const ulm_churn *m, const float *x) {
     float s = m->base;
     for (uint32_t t = 0; t < m->n_trees; t++) s += tree_value(m, m->roots[t], x);
     return s;
 }
 
-/* Writes the row's comparisons (see fast16) into c; false as bin_row. Each used feature's thresholds are
- * compared in whole blocks of 16 (by hand with SSE2 or wasm SIMD: four compares, their masks narrowed to
- * bytes; one at a time elsewhere: the same bytes); features no split uses are skipped. */
-static bool cmp_row(const ulm_churn *m, const float *x, uint8_t *c) {
-    uint32_t nf = m->n_features, P = m->cmp_pairs;
-    const float *t = m->cmp_thr;
-    float bad = 0.0f;
-    for (uint32_t e = 0; e < m->bin_class[16]; e++) {
-        float v = x[m->plan_feat[e]];
-        bad += v * 0.0f; /* NaN (or inf) poisons the sum */
-        uint32_t k = m->cmp_start[e], end = m->cmp_start[e + 1];
-#if defined(__SSE2__)
-        __m128 vv = _mm_set1_ps(v);
-        __m128i one = _mm_set1_epi8(1);
-        for (; k < end; k += ULM__CMP_LANES) {
-            __m128i a = _mm_packs_epi32(_mm_castps_si128(_mm_cmple_ps(_mm_loadu_ps(t + k), vv)),
-                                        _mm_castps_si128(_mm_cmple_ps(_mm_loadu_ps(t + k + 4), vv)));
-            __m128i b = _mm_packs_epi32(_mm_castps_si128(_mm_cmple_ps(_mm_loadu_ps(t + k + 8), vv)),
-                                        _mm_castps_si128(_mm_cmple_ps(_mm_loadu_ps(t + k + 12), vv)));
-            _mm_storeu_si128((__m128i *)(void *)(c + k), _mm_and_si128(_mm_packs_epi16(a, b), one));
-        }
-#elif defined(__wasm_simd128__)
-        v128_t vv = wasm_f32x4_splat(v), one = wasm_i8x16_splat(1);
-        for (; k < end; k += ULM__CMP_LANES) {
-            v128_t a = wasm_i16x8_narrow_i32x4(wasm_f32x4_le(wasm_v128_load(t + k), vv), wasm_f32x4_le(wasm_v128_load(t + k + 4), vv));
-            v128_t b = wasm_i16x8_narrow_i32x4(wasm_f32x4_le(wasm_v128_load(t + k + 8), vv), wasm_f32x4_le(wasm_v128_load(t + k + 12), vv));
-            wasm_v128_store(c + k, wasm_v128_and(wasm_i8x16_narrow_i16x8(a, b), one));
-        }
-#endif
-        for (; k < end; k++) c[k] = (uint8_t)(t[k] <= v);
-    }
-    for (uint32_t k = 0; k < m->n_ext - nf; k++) {
-        uint32_t f = m->ext_pair[k] >> 16, code = m->ext_pair[k] & 0xFFFF;
-        float v = x[f];
-        if (!(v >= 0.0f && v < (float)m->n_cats[f])) return false;
-        c[P + k] = (uint32_t)v != code;
-    }
-    c[m->n_cmp - 1] = 0;
-    return bad == 0.0f;
+bool ulm__churn_bin_sum(const ulm_churn *m, const float *x, float *s) {
+    uint32_t xb[2048];
+    if (!bin_row(m, x, xb)) return false;
+    *s = fast_sum(m, xb);
+    return true;
 }
 
-/* The comparison form: one row (cmp_sum) and blocks of rows (cmp_block: nr rows' comparison bytes stride
- * apart, tree-major, eight rows at a time down each tree while it is in L1; leaves added in tree order). */
-#define ULM__DESCEND16(D)                                                                                        \
-    ULM__ONE_ROW(cmp_sum, D, uint16_t, uint8_t, fast16, ULM__CSTEP)                                              \
-    static void cmp_block##D(const ulm_churn *m, const uint8_t *c, uint32_t stride, uint32_t nr, float *acc) {  \
-        const size_t ni = ((size_t)1 << D) - 1;                                                                  \
-        const uint16_t *nd = m->fast16;                                                                          \
-        const float *lv = m->fast_leaves;                                                                        \
-        for (uint32_t t = 0; t < m->n_trees; t++, nd += ni, lv += ni + 1) {                                      \
-            uint32_t r = 0;                                                                                      \
-            for (; r + 8 <= nr; r += 8) {                                                                        \
-                size_t i[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                          \
-                const uint8_t *c0 = c + (size_t)r * stride;                                                      \
-                for (uint32_t d = 0; d < D; d++)                                                                 \
-                    for (uint32_t k = 0; k < 8; k++) i[k] = ULM__CSTEP(i[k], nd[i[k]], c0 + k * stride);        \
-                for (uint32_t k = 0; k < 8; k++) acc[r + k] += lv[i[k] - ni];                                    \
-            }                                                                                                    \
-            for (; r < nr; r++) {                                                                                \
-                size_t i = 0;                                                                                    \
-                for (uint32_t d = 0; d < D; d++) i = ULM__CSTEP(i, nd[i], c + (size_t)r * stride);               \
-                acc[r] += lv[i - ni];                                                                            \
-            }                                                                                                    \
-        }                                                                                                        \
-    }
-ULM__FOR_DEPTHS(ULM__DESCEND16)
-
-/* Adds the trees' leaves to nr rows' sums over their comparison bytes. */
-static void cmp_block(const ulm_churn *m, const uint8_t *c, uint32_t stride, uint32_t nr, float *acc) {
-    switch (m->fast_depth) {
-    case 1: cmp_block1(m, c, stride, nr, acc); break;
-    case 2: cmp_block2(m, c, stride, nr, acc); break;
-    case 3: cmp_block3(m, c, stride, nr, acc); break;
-    case 4: cmp_block4(m, c, stride, nr, acc); break;
-    case 5: cmp_block5(m, c, stride, nr, acc); break;
-    case 6: cmp_block6(m, c, stride, nr, acc); break;
-    case 7: cmp_block7(m, c, stride, nr, acc); break;
-    default: cmp_block8(m, c, stride, nr, acc); break;
-    }
-}
-
-/* Margin of one row over fast16 and its comparison bytes. */
-static float cmp_sum(const ulm_churn *m, const uint8_t *c) { ULM__BY_DEPTH(cmp_sum, m, c) }
-
-float ulm__churn_margin1(const ulm_churn *m, const float *x) {
-    if (m->family == ULM_CHURN_LOGREG) {
-        float s = m->bias;
-        for (uint32_t f = 0; f < m->n_features; f++) s += linear_term(m, f, x[f]);
-        return s;
-    }
-    if (m->fast16) {
-        uint8_t c[ULM__CMP_MAX];
-        if (cmp_row(m, x, c)) return cmp_sum(m, c);
-    } else if (m->fast_depth) {
-        uint32_t xb[2048];
-        if (bin_row(m, x, xb)) return fast_sum(m, xb);
-    }
-    return walk_sum(m, x);
-}
-
-/* Margins of n rows: blocks of rows through the comparison form or the binned scoring layout when one
- * exists (rows with NaN or infinity take the node walk). */
-static void margins(const ulm_churn *m, const float *x, size_t n, float *out) {
-    enum { BLOCK = 64, CAP = 4096, CBYTES = 24576 }; /* 16 KB of bins or 24 KB of comparison bytes on the stack */
-    if (!m->fast_depth || n == 1) {
-        for (size_t r = 0; r < n; r++) out[r] = ulm__churn_margin1(m, x + r * m->n_features);
-        return;
-    }
+void ulm__churn_bin_margins(const ulm_churn *m, const float *x, size_t n, float *out) {
+    enum { BLOCK = 64, CAP = 4096 }; /* 16 KB of bins on the stack */
     size_t map[BLOCK];
     float acc[BLOCK];
-    if (m->fast16) {
-        uint8_t c[CBYTES];
-        uint32_t stride = (m->n_cmp + 15) & ~15u, block = CBYTES / stride < BLOCK ? CBYTES / stride : BLOCK; /* >= 2 */
-        if (block > 8) block &= ~7u; /* whole groups of eight rows down each tree */
-        for (size_t r0 = 0; r0 < n; r0 += block) {
-            size_t end = r0 + block < n ? r0 + block : n;
-            uint32_t k = 0;
-            for (size_t r = r0; r < end; r++) {
-                const float *xr = x + r * m->n_features;
-                if (cmp_row(m, xr, c + (size_t)k * stride)) {
-                    map[k] = r;
-                    acc[k++] = m->base;
-                } else {
-                    out[r] = walk_sum(m, xr);
-                }
-            }
-            cmp_block(m, c, stride, k, acc);
-            for (uint32_t i = 0; i < k; i++) out[map[i]] = acc[i];
-        }
-        return;
-    }
     uint32_t xb[CAP];
     uint32_t block = CAP / m->n_ext < BLOCK ? CAP / m->n_ext : BLOCK; /* n_ext <= 2048: at least 2 */
     for (size_t r0 = 0; r0 < n; r0 += block) {
@@ -623,42 +442,12 @@ static void margins(const ulm_churn *m, const float *x, size_t n, float *out) {
                 map[k] = r;
                 acc[k++] = m->base;
             } else {
-                out[r] = walk_sum(m, xr);
+                out[r] = ulm__churn_walk_sum(m, xr);
             }
         }
         fast_block(m, xb, m->n_ext, k, acc);
         for (uint32_t i = 0; i < k; i++) out[map[i]] = acc[i];
     }
-}
-
-void ulm_churn_margin(const ulm_churn *m, const float *x, size_t n, float *out) { margins(m, x, n, out); }
-
-float ulm_churn_calibrate(const ulm_churn *m, float margin) {
-    if (m->calib == ULM_CALIB_PLATT) return 1.0f / (1.0f + expf(-(m->platt_a * margin + m->platt_b)));
-    if (m->calib == ULM_CALIB_ISOTONIC && m->n_iso) {
-        const float *xs = m->iso_x, *ys = m->iso_y;
-        uint32_t n = m->n_iso;
-        if (!(margin > xs[0])) return ys[0];
-        if (margin >= xs[n - 1]) return ys[n - 1];
-        uint32_t lo = 0, hi = n - 1; /* xs[lo] < margin <= xs[hi] */
-        while (hi - lo > 1) {
-            uint32_t mid = lo + (hi - lo) / 2;
-            if (xs[mid] < margin) lo = mid;
-            else hi = mid;
-        }
-        float t = (margin - xs[lo]) / (xs[hi] - xs[lo]);
-        return ys[lo] + t * (ys[hi] - ys[lo]);
-    }
-    return 1.0f / (1.0f + expf(-margin));
-}
-
-void ulm_churn_predict(const ulm_churn *m, const float *x, size_t n, float *out) {
-    if (n == 1) {
-        out[0] = ulm_churn_calibrate(m, ulm__churn_margin1(m, x));
-        return;
-    }
-    margins(m, x, n, out);
-    for (size_t r = 0; r < n; r++) out[r] = ulm_churn_calibrate(m, out[r]);
 }
 
 /* ---- TreeSHAP (Lundberg, Erion & Lee 2018, "Consistent individualized feature attribution for tree
@@ -758,7 +547,7 @@ ulm_status ulm_churn_shap(const ulm_churn *m, const float *x, float *phi, float 
     for (uint32_t f = 0; f < m->n_features; f++) phi[f] = 0.0f;
     float margin = ulm__churn_margin1(m, x), sum = 0.0f;
     if (m->family == ULM_CHURN_LOGREG) {
-        for (uint32_t f = 0; f < m->n_features; f++) phi[f] = linear_term(m, f, x[f]);
+        for (uint32_t f = 0; f < m->n_features; f++) phi[f] = ulm__linear_term(m, f, x[f]);
     } else {
         if (!scratch) return ULM_ERR_MISUSE;
         /* shap_elem is 16 bytes of 4-byte fields, so float scratch is suitably aligned */

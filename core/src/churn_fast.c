@@ -1,0 +1,115 @@
+/* churn_fast.c: the hot scoring paths of churn models: margins of one row and of batches over the
+ * comparison form (comparison bytes of the row, then sixteen trees at a time down the complete trees),
+ * calibration. Compiled -O3 in every build (the Emscripten build's other core files are -Oz). */
+#include <math.h>
+
+#include "churn_impl.h"
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#elif defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#endif
+
+/* Writes the row's comparisons (see fast16) into c; false as bin_row. Each used feature's thresholds are
+ * compared in whole blocks of 16 (by hand with SSE2 or wasm SIMD: four compares, their masks narrowed to
+ * bytes; one at a time elsewhere: the same bytes); features no split uses are skipped. */
+static bool cmp_row(const ulm_churn *m, const float *x, uint8_t *c) {
+    uint32_t nf = m->n_features, P = m->cmp_pairs;
+    const float *t = m->cmp_thr;
+    float bad = 0.0f;
+    for (uint32_t e = 0; e < m->bin_class[16]; e++) {
+        float v = x[m->plan_feat[e]];
+        bad += v * 0.0f; /* NaN (or inf) poisons the sum */
+        uint32_t k = m->cmp_start[e], end = m->cmp_start[e + 1];
+#if defined(__SSE2__)
+        __m128 vv = _mm_set1_ps(v);
+        __m128i one = _mm_set1_epi8(1);
+        for (; k < end; k += ULM__CMP_LANES) {
+            __m128i a = _mm_packs_epi32(_mm_castps_si128(_mm_cmple_ps(_mm_loadu_ps(t + k), vv)),
+                                        _mm_castps_si128(_mm_cmple_ps(_mm_loadu_ps(t + k + 4), vv)));
+            __m128i b = _mm_packs_epi32(_mm_castps_si128(_mm_cmple_ps(_mm_loadu_ps(t + k + 8), vv)),
+                                        _mm_castps_si128(_mm_cmple_ps(_mm_loadu_ps(t + k + 12), vv)));
+            _mm_storeu_si128((__m128i *)(void *)(c + k), _mm_and_si128(_mm_packs_epi16(a, b), one));
+        }
+#elif defined(__wasm_simd128__)
+        v128_t vv = wasm_f32x4_splat(v), one = wasm_i8x16_splat(1);
+        for (; k < end; k += ULM__CMP_LANES) {
+            v128_t a = wasm_i16x8_narrow_i32x4(wasm_f32x4_le(wasm_v128_load(t + k), vv), wasm_f32x4_le(wasm_v128_load(t + k + 4), vv));
+            v128_t b = wasm_i16x8_narrow_i32x4(wasm_f32x4_le(wasm_v128_load(t + k + 8), vv), wasm_f32x4_le(wasm_v128_load(t + k + 12), vv));
+            wasm_v128_store(c + k, wasm_v128_and(wasm_i8x16_narrow_i16x8(a, b), one));
+        }
+#endif
+        for (; k < end; k++) c[k] = (uint8_t)(t[k] <= v);
+    }
+    for (uint32_t k = 0; k < m->n_ext - nf; k++) {
+        uint32_t f = m->ext_pair[k] >> 16, code = m->ext_pair[k] & 0xFFFF;
+        float v = x[f];
+        if (!(v >= 0.0f && v < (float)m->n_cats[f])) return false;
+        c[P + k] = (uint32_t)v != code;
+    }
+    c[m->n_cmp - 1] = 0;
+    return bad == 0.0f;
+}
+
+/* The comparison form's descent: cmp_sum<D>(m, c) for one row. */
+#define ULM__DESCEND16(D) ULM__ONE_ROW(cmp_sum, D, uint16_t, uint8_t, fast16, ULM__CSTEP)
+ULM__FOR_DEPTHS(ULM__DESCEND16)
+
+/* Margin of one row over fast16 and its comparison bytes. */
+static float cmp_sum(const ulm_churn *m, const uint8_t *c) { ULM__BY_DEPTH(cmp_sum, m, c) }
+
+float ulm__churn_margin1(const ulm_churn *m, const float *x) {
+    if (m->family == ULM_CHURN_LOGREG) {
+        float s = m->bias;
+        for (uint32_t f = 0; f < m->n_features; f++) s += ulm__linear_term(m, f, x[f]);
+        return s;
+    }
+    if (m->fast16) {
+        uint8_t c[ULM__CMP_MAX];
+        if (cmp_row(m, x, c)) return cmp_sum(m, c);
+    } else if (m->fast_depth) {
+        float s;
+        if (ulm__churn_bin_sum(m, x, &s)) return s;
+    }
+    return ulm__churn_walk_sum(m, x);
+}
+
+/* Margins of n rows: row by row through the comparison form (sixteen trees at a time; measured faster than
+ * tree-major blocks of rows), else blocks of binned rows through the scoring layout when it exists. */
+static void margins(const ulm_churn *m, const float *x, size_t n, float *out) {
+    if (m->fast_depth && !m->fast16 && n > 1) {
+        ulm__churn_bin_margins(m, x, n, out);
+        return;
+    }
+    for (size_t r = 0; r < n; r++) out[r] = ulm__churn_margin1(m, x + r * m->n_features);
+}
+
+void ulm_churn_margin(const ulm_churn *m, const float *x, size_t n, float *out) { margins(m, x, n, out); }
+
+float ulm_churn_calibrate(const ulm_churn *m, float margin) {
+    if (m->calib == ULM_CALIB_PLATT) return 1.0f / (1.0f + expf(-(m->platt_a * margin + m->platt_b)));
+    if (m->calib == ULM_CALIB_ISOTONIC && m->n_iso) {
+        const float *xs = m->iso_x, *ys = m->iso_y;
+        uint32_t n = m->n_iso;
+        if (!(margin > xs[0])) return ys[0];
+        if (margin >= xs[n - 1]) return ys[n - 1];
+        uint32_t lo = 0, hi = n - 1; /* xs[lo] < margin <= xs[hi] */
+        while (hi - lo > 1) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (xs[mid] < margin) lo = mid;
+            else hi = mid;
+        }
+        float t = (margin - xs[lo]) / (xs[hi] - xs[lo]);
+        return ys[lo] + t * (ys[hi] - ys[lo]);
+    }
+    return 1.0f / (1.0f + expf(-margin));
+}
+
+void ulm_churn_predict(const ulm_churn *m, const float *x, size_t n, float *out) {
+    if (n == 1) {
+        out[0] = ulm_churn_calibrate(m, ulm__churn_margin1(m, x));
+        return;
+    }
+    margins(m, x, n, out);
+    for (size_t r = 0; r < n; r++) out[r] = ulm_churn_calibrate(m, out[r]);
+}
