@@ -385,12 +385,12 @@ static bool bin_row(const ulm_churn *m, const float *x, uint32_t *xb) {
                 size_t i[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                          \
                 const uint32_t *x0 = xb + (size_t)r * stride;                                                    \
                 for (uint32_t d = 0; d < D; d++)                                                                 \
-                    for (uint32_t k = 0; k < 8; k++) i[k] = ULM__STEP(i[k], nd[i[k]], x0 + k * stride);      \
+                    for (uint32_t k = 0; k < 8; k++) i[k] = 2 * i[k] + 1 + ULM__STEP(nd[i[k]], x0 + k * stride); \
                 for (uint32_t k = 0; k < 8; k++) acc[r + k] += lv[i[k] - ni];                              \
             }                                                                                                    \
             for (; r < nr; r++) {                                                                                \
                 size_t i = 0;                                                                                    \
-                for (uint32_t d = 0; d < D; d++) i = ULM__STEP(i, nd[i], xb + (size_t)r * stride);           \
+                for (uint32_t d = 0; d < D; d++) i = 2 * i + 1 + ULM__STEP(nd[i], xb + (size_t)r * stride);   \
                 acc[r] += lv[i - ni];                                                                      \
             }                                                                                                    \
         }                                                                                                        \
