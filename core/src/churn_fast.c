@@ -2,6 +2,7 @@
  * comparison form (comparison bytes of the row, then sixteen trees at a time down the complete trees),
  * calibration. Compiled -O3 in every build (the Emscripten build's other core files are -Oz). */
 #include <math.h>
+#include <string.h>
 
 #include "churn_impl.h"
 #if defined(__SSE2__)
@@ -10,11 +11,12 @@
 #include <wasm_simd128.h>
 #endif
 
-/* Writes the row's comparisons (see fast16) into c; false as bin_row. Each used feature's thresholds are
- * compared in whole blocks of 16 (by hand with SSE2 or wasm SIMD: four compares, their masks narrowed to
- * bytes; one at a time elsewhere: the same bytes); features no split uses are skipped. */
+/* Writes the row's comparisons (see fast16) into c; false when a feature some split reads is NaN or infinite or
+ * a category code is out of range (the node walk takes those rows). Each used feature's thresholds (padded to
+ * a multiple of 4) are compared in blocks of 16 and then of 4 (by hand with SSE2 or wasm SIMD: four compares
+ * per vector, the masks narrowed to bytes; one at a time elsewhere: the same bytes); features no split uses
+ * are skipped. */
 static bool cmp_row(const ulm_churn *m, const float *x, uint8_t *c) {
-    uint32_t nf = m->n_features, P = m->cmp_pairs;
     const float *t = m->cmp_thr;
     float bad = 0.0f;
     for (uint32_t e = 0; e < m->bin_class[16]; e++) {
@@ -23,29 +25,56 @@ static bool cmp_row(const ulm_churn *m, const float *x, uint8_t *c) {
         uint32_t k = m->cmp_start[e], end = m->cmp_start[e + 1];
 #if defined(__SSE2__)
         __m128 vv = _mm_set1_ps(v);
-        __m128i one = _mm_set1_epi8(1);
-        for (; k < end; k += ULM__CMP_LANES) {
+        __m128i one = _mm_set1_epi8(1), zero = _mm_setzero_si128();
+        for (; k + 16 <= end; k += 16) {
             __m128i a = _mm_packs_epi32(_mm_castps_si128(_mm_cmple_ps(_mm_loadu_ps(t + k), vv)),
                                         _mm_castps_si128(_mm_cmple_ps(_mm_loadu_ps(t + k + 4), vv)));
             __m128i b = _mm_packs_epi32(_mm_castps_si128(_mm_cmple_ps(_mm_loadu_ps(t + k + 8), vv)),
                                         _mm_castps_si128(_mm_cmple_ps(_mm_loadu_ps(t + k + 12), vv)));
             _mm_storeu_si128((__m128i *)(void *)(c + k), _mm_and_si128(_mm_packs_epi16(a, b), one));
         }
+        for (; k < end; k += 4) { /* the rest: whole blocks of 4 */
+            __m128i a = _mm_packs_epi32(_mm_castps_si128(_mm_cmple_ps(_mm_loadu_ps(t + k), vv)), zero);
+            uint32_t w = (uint32_t)_mm_cvtsi128_si32(_mm_and_si128(_mm_packs_epi16(a, zero), one));
+            memcpy(c + k, &w, 4);
+        }
 #elif defined(__wasm_simd128__)
-        v128_t vv = wasm_f32x4_splat(v), one = wasm_i8x16_splat(1);
-        for (; k < end; k += ULM__CMP_LANES) {
+        v128_t vv = wasm_f32x4_splat(v), one = wasm_i8x16_splat(1), zero = wasm_i32x4_splat(0);
+        for (; k + 16 <= end; k += 16) {
             v128_t a = wasm_i16x8_narrow_i32x4(wasm_f32x4_le(wasm_v128_load(t + k), vv), wasm_f32x4_le(wasm_v128_load(t + k + 4), vv));
             v128_t b = wasm_i16x8_narrow_i32x4(wasm_f32x4_le(wasm_v128_load(t + k + 8), vv), wasm_f32x4_le(wasm_v128_load(t + k + 12), vv));
             wasm_v128_store(c + k, wasm_v128_and(wasm_i8x16_narrow_i16x8(a, b), one));
         }
+        for (; k < end; k += 4) { /* the rest: whole blocks of 4 */
+            v128_t a = wasm_i16x8_narrow_i32x4(wasm_f32x4_le(wasm_v128_load(t + k), vv), zero);
+            uint32_t w = (uint32_t)wasm_i32x4_extract_lane(wasm_v128_and(wasm_i8x16_narrow_i16x8(a, zero), one), 0);
+            memcpy(c + k, &w, 4);
+        }
 #endif
         for (; k < end; k++) c[k] = (uint8_t)(t[k] <= v);
     }
-    for (uint32_t k = 0; k < m->n_ext - nf; k++) {
-        uint32_t f = m->ext_pair[k] >> 16, code = m->ext_pair[k] & 0xFFFF;
+    for (uint32_t b = 0; b < m->n_cat_blocks; b++) { /* category pairs: code != x */
+        uint32_t f = m->cat_feat[b], k = m->cat_start[b], end = m->cat_start[b + 1];
         float v = x[f];
         if (!(v >= 0.0f && v < (float)m->n_cats[f])) return false;
-        c[P + k] = (uint32_t)v != code;
+        v = (float)(uint32_t)v; /* the code the node walk reads */
+#if defined(__SSE2__)
+        __m128 vv = _mm_set1_ps(v);
+        __m128i one = _mm_set1_epi8(1), zero = _mm_setzero_si128();
+        for (; k < end; k += 4) {
+            __m128i a = _mm_packs_epi32(_mm_castps_si128(_mm_cmpneq_ps(_mm_loadu_ps(t + k), vv)), zero);
+            uint32_t w = (uint32_t)_mm_cvtsi128_si32(_mm_and_si128(_mm_packs_epi16(a, zero), one));
+            memcpy(c + k, &w, 4);
+        }
+#elif defined(__wasm_simd128__)
+        v128_t vv = wasm_f32x4_splat(v), one = wasm_i8x16_splat(1), zero = wasm_i32x4_splat(0);
+        for (; k < end; k += 4) {
+            v128_t a = wasm_i16x8_narrow_i32x4(wasm_f32x4_ne(wasm_v128_load(t + k), vv), zero);
+            uint32_t w = (uint32_t)wasm_i32x4_extract_lane(wasm_v128_and(wasm_i8x16_narrow_i16x8(a, zero), one), 0);
+            memcpy(c + k, &w, 4);
+        }
+#endif
+        for (; k < end; k++) c[k] = (uint8_t)(t[k] != v);
     }
     c[m->n_cmp - 1] = 0;
     return bad == 0.0f;

@@ -66,12 +66,15 @@ struct ulm_churn {
     /* the comparison form of the packed nodes (when the comparisons fit ULM__CMP_MAX): node = index g of one
      * comparison byte of the row. The used numeric features' thresholds (plan order) are padded with +inf to
      * a multiple of ULM__CMP_LANES at cmp_thr[cmp_start[e]..cmp_start[e + 1]), cmp[g] = cmp_thr[g] <= x[f]
-     * for those g (so a feature's compares run in whole blocks of 16); cmp[cmp_pairs + p] = x[f] != c for pair
-     * p; cmp[n_cmp - 1] = 0 (padding nodes: left). A step is i = 2i + 1 + cmp[node]. */
+     * for those g; then, per categorical feature with one-category splits (cat_feat[b]), the codes of its
+     * pairs as floats, padded with -1, at cmp_thr[cat_start[b]..cat_start[b + 1]), cmp[g] = cmp_thr[g] !=
+     * x[f] (so every feature's compares run in whole SIMD blocks); cmp[n_cmp - 1] = 0 (padding nodes: left).
+     * A step goes right when cmp[node] is 1. */
     uint16_t *fast16; /* n_trees * (2^fast_depth - 1), NULL when not built */
-    uint32_t n_cmp, cmp_pairs;
-    uint32_t *cmp_start; /* bin_class[16] + 1 */
-    float *cmp_thr;      /* cmp_pairs */
+    uint32_t n_cmp, n_cat_blocks;
+    uint32_t *cmp_start;            /* bin_class[16] + 1 */
+    uint32_t *cat_feat, *cat_start; /* n_cat_blocks, n_cat_blocks + 1 */
+    float *cmp_thr;                 /* cat_start[n_cat_blocks] */
     /* calibration of the margin */
     uint32_t calib;
     float platt_a, platt_b; /* p = 1 / (1 + exp(-(a * margin + b))) */
@@ -80,7 +83,7 @@ struct ulm_churn {
 };
 
 #define ULM__CMP_MAX 8192 /* comparisons of a row kept on the stack */
-#define ULM__CMP_LANES 16 /* compares per block of the comparison form */
+#define ULM__CMP_LANES 4 /* each feature's compares are padded to a multiple of this */
 
 /* Builds the scoring layout of a tree model when possible (allocates; NOMEM only on allocation failure). */
 ulm_status ulm__churn_prepare(ulm_churn *m);

@@ -73,6 +73,8 @@ void ulm_churn_free(ulm_churn *m) {
     ulm__free(a, m->bin_pad, 0);
     ulm__free(a, m->fast16, 0);
     ulm__free(a, m->cmp_start, 0);
+    ulm__free(a, m->cat_feat, 0);
+    ulm__free(a, m->cat_start, 0);
     ulm__free(a, m->cmp_thr, 0);
     ulm__free(a, m->iso_x, 0);
     ulm__free(a, m->iso_y, 0);
@@ -173,10 +175,12 @@ static void drop_fast(ulm_churn *m) {
     ulm__free(m->alloc, m->bin_pad, 0);
     ulm__free(m->alloc, m->fast16, 0);
     ulm__free(m->alloc, m->cmp_start, 0);
+    ulm__free(m->alloc, m->cat_feat, 0);
+    ulm__free(m->alloc, m->cat_start, 0);
     ulm__free(m->alloc, m->cmp_thr, 0);
-    m->cmp_start = NULL;
+    m->cmp_start = m->cat_feat = m->cat_start = NULL;
     m->cmp_thr = NULL;
-    m->cmp_pairs = 0;
+    m->n_cat_blocks = 0;
     m->plan_feat = m->plan_off = NULL;
     m->bin_pad = NULL;
     m->fast16 = NULL;
@@ -231,17 +235,24 @@ uint32_t ulm__churn_pack_split(const ulm_churn *m, const ulm__tnode *n) {
 }
 
 /* The comparison form (fast16, cmp_start, cmp_thr) of the complete trees, when the row's comparisons fit
- * ULM__CMP_MAX: each used feature's thresholds padded with +inf to whole blocks of ULM__CMP_LANES. */
+ * ULM__CMP_MAX: each used feature's thresholds padded with +inf to a multiple of ULM__CMP_LANES. */
 static ulm_status build_cmp(ulm_churn *m) {
-    uint32_t nf = m->n_features, ne = m->bin_class[16], P = 0, L = ULM__CMP_LANES;
+    uint32_t nf = m->n_features, ne = m->bin_class[16], np = m->n_ext - nf, P = 0, Q, nb = 0, L = ULM__CMP_LANES;
     for (uint32_t e = 0; e < ne; e++) P += (m->bin_off[m->plan_feat[e] + 1] - m->bin_off[m->plan_feat[e]] + L - 1) / L * L;
-    uint32_t n_cmp = P + (m->n_ext - nf) + 1;
+    Q = P;
+    for (uint32_t p = 0, q; p < np; p = q, nb++) { /* the pairs of one feature are adjacent (ext_pair is sorted) */
+        for (q = p; q < np && m->ext_pair[q] >> 16 == m->ext_pair[p] >> 16; q++) {}
+        Q += (q - p + L - 1) / L * L;
+    }
+    uint32_t n_cmp = Q + 1;
     if (n_cmp > ULM__CMP_MAX) return ULM_OK;
     m->cmp_start = ulm__alloc(m->alloc, ((size_t)ne + 1) * sizeof *m->cmp_start);
-    m->cmp_thr = ulm__alloc(m->alloc, ((size_t)P + 1) * sizeof *m->cmp_thr);
-    uint32_t *base = ulm__alloc(m->alloc, ((size_t)nf + 1) * sizeof *base); /* feature -> its first compare */
+    m->cat_feat = ulm__alloc(m->alloc, ((size_t)nb + 1) * sizeof *m->cat_feat);
+    m->cat_start = ulm__alloc(m->alloc, ((size_t)nb + 1) * sizeof *m->cat_start);
+    m->cmp_thr = ulm__alloc(m->alloc, ((size_t)Q + 1) * sizeof *m->cmp_thr);
+    uint32_t *base = ulm__alloc(m->alloc, ((size_t)nf + np + 1) * sizeof *base); /* extended feature -> its first compare */
     m->fast16 = ulm__alloc(m->alloc, (size_t)m->n_trees * ((1u << m->fast_depth) - 1) * sizeof *m->fast16);
-    if (!m->cmp_start || !m->cmp_thr || !base || !m->fast16) {
+    if (!m->cmp_start || !m->cat_feat || !m->cat_start || !m->cmp_thr || !base || !m->fast16) {
         ulm__free(m->alloc, base, 0);
         return ULM_ERR_NOMEM; /* the others are freed with the model */
     }
@@ -252,12 +263,23 @@ static ulm_status build_cmp(ulm_churn *m) {
         g += (n + L - 1) / L * L;
     }
     m->cmp_start[ne] = P;
+    for (uint32_t p = 0, q, b = 0, g = P; p < np; p = q, b++) { /* category codes as floats, padded with -1 */
+        for (q = p; q < np && m->ext_pair[q] >> 16 == m->ext_pair[p] >> 16; q++) {
+            base[nf + q] = g + (q - p);
+            m->cmp_thr[g + (q - p)] = (float)(m->ext_pair[q] & 0xFFFF);
+        }
+        for (uint32_t k = q - p; k < (q - p + L - 1) / L * L; k++) m->cmp_thr[g + k] = -1.0f;
+        m->cat_feat[b] = m->ext_pair[p] >> 16;
+        m->cat_start[b] = g;
+        g += (q - p + L - 1) / L * L;
+    }
+    m->cat_start[nb] = Q;
     for (size_t i = 0; i < (size_t)m->n_trees * ((1u << m->fast_depth) - 1); i++) {
         uint32_t w = m->fast_nodes[i], j = w & 0xFFFF, k = w >> 16;
-        m->fast16[i] = (uint16_t)(k == 0xFFFF ? n_cmp - 1 : j < nf ? base[j] + k : P + (j - nf));
+        m->fast16[i] = (uint16_t)(k == 0xFFFF ? n_cmp - 1 : j < nf ? base[j] + k : base[j]);
     }
     ulm__free(m->alloc, base, 0);
-    m->cmp_pairs = P;
+    m->n_cat_blocks = nb;
     m->n_cmp = n_cmp;
     return ULM_OK;
 }
