@@ -148,9 +148,10 @@ static inline float ulm__linear_term(const ulm_churn *m, uint32_t f, float v) {
         float s = m->base;                                                                                       \
         uint32_t t = 0;                                                                                          \
         for (; t + ULM__WAYS <= m->n_trees; t += ULM__WAYS, nd += ULM__WAYS * ni, lv += ULM__WAYS * (ni + 1)) {  \
-            size_t p[ULM__WAYS] = {0};                                                                           \
-            const NT *lvl = nd;                                                                                  \
-            ULM__UNROLL8 for (uint32_t d = 0; d < D; lvl += (size_t)1 << d, d++)                                 \
+            size_t p[ULM__WAYS]; /* the root level sets them (no zeroing: a memset call in the Emscripten build) */ \
+            for (uint32_t k = 0; k < ULM__WAYS; k++) p[k] = STEP(nd[k * ni], xb);                                \
+            const NT *lvl = nd + 1;                                                                              \
+            ULM__UNROLL8 for (uint32_t d = 1; d < D; lvl += (size_t)1 << d, d++)                                 \
                 for (uint32_t k = 0; k < ULM__WAYS; k++) p[k] = 2 * p[k] + STEP(lvl[k * ni + p[k]], xb);         \
             for (uint32_t k = 0; k < ULM__WAYS; k++) s += lv[k * (ni + 1) + p[k]];                               \
         }                                                                                                        \
