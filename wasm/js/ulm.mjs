@@ -1018,7 +1018,8 @@ class Model {
     // a grown memory detaches the old buffer (the view's length drops to 0): then a view of the new one
     let v = this.#churnView;
     if (!v || v.length === 0 || v.byteOffset !== buf) v = this.#churnView = new Float32Array(rt.memory(), buf, nf + 1);
-    for (let f = 0; f < nf; f++) v[f] = row[f];
+    if (row instanceof Float32Array) v.set(row); // one copy of the bytes
+    else for (let f = 0; f < nf; f++) v[f] = row[f];
     const st = rt.fn.ulm_wasm_churn_predict(h, buf, 1, buf + 4 * nf);
     if (st !== ST_OK) throw rt.error(st);
     return v.length ? v[nf] : new Float32Array(rt.memory(), buf + 4 * nf, 1)[0];
