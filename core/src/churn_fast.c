@@ -87,6 +87,57 @@ ULM__FOR_DEPTHS(ULM__DESCEND16)
 /* Margin of one row over fast16 and its comparison bytes. */
 static float cmp_sum(const ulm_churn *m, const uint8_t *c) { ULM__BY_DEPTH(cmp_sum, m, c) }
 
+#ifndef __wasm__
+/* Two rows at a time down the same trees (batches, native builds): six trees per step for each row, so each
+ * tree's lines are fetched once for both rows (measured 12-17% faster per row than row by row; the wasm
+ * builds keep row by row, for size). Each row's leaves are added in tree order, as in cmp_sum. */
+#define ULM__PAIR_WAYS 6
+#define ULM__DESCEND_PAIR(D)                                                                                     \
+    static void cmp_pair##D(const ulm_churn *m, const uint8_t *c0, const uint8_t *c1, float *out) {              \
+        const size_t ni = ((size_t)1 << D) - 1;                                                                  \
+        const uint16_t *nd = m->fast16;                                                                          \
+        const float *lv = m->fast_leaves;                                                                        \
+        float s0 = m->base, s1 = m->base;                                                                        \
+        uint32_t t = 0;                                                                                          \
+        for (; t + ULM__PAIR_WAYS <= m->n_trees;                                                                 \
+             t += ULM__PAIR_WAYS, nd += ULM__PAIR_WAYS * ni, lv += ULM__PAIR_WAYS * (ni + 1)) {                  \
+            size_t p[ULM__PAIR_WAYS], q[ULM__PAIR_WAYS];                                                         \
+            for (uint32_t k = 0; k < ULM__PAIR_WAYS; k++) p[k] = c0[nd[k * ni]], q[k] = c1[nd[k * ni]];          \
+            const uint16_t *lvl = nd + 1;                                                                        \
+            ULM__UNROLL8 for (uint32_t d = 1; d < D; lvl += (size_t)1 << d, d++)                                 \
+                for (uint32_t k = 0; k < ULM__PAIR_WAYS; k++) {                                                  \
+                    p[k] = 2 * p[k] + c0[lvl[k * ni + p[k]]];                                                    \
+                    q[k] = 2 * q[k] + c1[lvl[k * ni + q[k]]];                                                    \
+                }                                                                                                \
+            for (uint32_t k = 0; k < ULM__PAIR_WAYS; k++) s0 += lv[k * (ni + 1) + p[k]], s1 += lv[k * (ni + 1) + q[k]]; \
+        }                                                                                                        \
+        for (; t < m->n_trees; t++, nd += ni, lv += ni + 1) {                                                    \
+            size_t p = 0, q = 0;                                                                                 \
+            const uint16_t *lvl = nd;                                                                            \
+            for (uint32_t d = 0; d < D; lvl += (size_t)1 << d, d++) p = 2 * p + c0[lvl[p]], q = 2 * q + c1[lvl[q]]; \
+            s0 += lv[p];                                                                                         \
+            s1 += lv[q];                                                                                         \
+        }                                                                                                        \
+        out[0] = s0;                                                                                             \
+        out[1] = s1;                                                                                             \
+    }
+ULM__FOR_DEPTHS(ULM__DESCEND_PAIR)
+
+/* Margins of two rows over fast16 and their comparison bytes into out[0], out[1]. */
+static void cmp_pair(const ulm_churn *m, const uint8_t *c0, const uint8_t *c1, float *out) {
+    switch (m->fast_depth) {
+    case 1: cmp_pair1(m, c0, c1, out); break;
+    case 2: cmp_pair2(m, c0, c1, out); break;
+    case 3: cmp_pair3(m, c0, c1, out); break;
+    case 4: cmp_pair4(m, c0, c1, out); break;
+    case 5: cmp_pair5(m, c0, c1, out); break;
+    case 6: cmp_pair6(m, c0, c1, out); break;
+    case 7: cmp_pair7(m, c0, c1, out); break;
+    default: cmp_pair8(m, c0, c1, out); break;
+    }
+}
+#endif
+
 float ulm__churn_margin1(const ulm_churn *m, const float *x) {
     if (m->family == ULM_CHURN_LOGREG) {
         float s = m->bias;
@@ -103,14 +154,31 @@ float ulm__churn_margin1(const ulm_churn *m, const float *x) {
     return ulm__churn_walk_sum(m, x);
 }
 
-/* Margins of n rows: row by row through the comparison form (sixteen trees at a time; measured faster than
- * tree-major blocks of rows), else blocks of binned rows through the scoring layout when it exists. */
+/* Margins of n rows: through the comparison form two rows at a time (native) or row by row (wasm; both
+ * measured faster than tree-major blocks of rows), else blocks of binned rows through the scoring layout when
+ * it exists. */
 static void margins(const ulm_churn *m, const float *x, size_t n, float *out) {
     if (m->fast_depth && !m->fast16 && n > 1) {
         ulm__churn_bin_margins(m, x, n, out);
         return;
     }
-    for (size_t r = 0; r < n; r++) out[r] = ulm__churn_margin1(m, x + r * m->n_features);
+    size_t r = 0;
+#ifndef __wasm__
+    if (m->family == ULM_CHURN_GBDT && m->fast16) {
+        uint8_t c[2][ULM__CMP_MAX];
+        for (; r + 2 <= n; r += 2) {
+            const float *x0 = x + r * m->n_features, *x1 = x0 + m->n_features;
+            bool ok0 = cmp_row(m, x0, c[0]), ok1 = cmp_row(m, x1, c[1]);
+            if (ok0 && ok1) {
+                cmp_pair(m, c[0], c[1], out + r);
+                continue;
+            }
+            out[r] = ok0 ? cmp_sum(m, c[0]) : ulm__churn_walk_sum(m, x0); /* NaN rows: the node walk */
+            out[r + 1] = ok1 ? cmp_sum(m, c[1]) : ulm__churn_walk_sum(m, x1);
+        }
+    }
+#endif
+    for (; r < n; r++) out[r] = ulm__churn_margin1(m, x + r * m->n_features);
 }
 
 void ulm_churn_margin(const ulm_churn *m, const float *x, size_t n, float *out) { margins(m, x, n, out); }
