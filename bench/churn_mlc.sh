@@ -3,7 +3,7 @@
 # ulm's trees and logistic regression next to XGBoost 1.7 (hist) and scikit-learn, measured in this run.
 # Scoring: ulm's own 300-tree model natively (`ulm eval churn --bench`: single rows, median of 7 passes;
 # batches, best of 7) against XGBoost's C API one row at a time and inplace_predict on the whole test set
-# (one thread); then XGBoost's model imported into a bundle (`ulm import xgboost`) and scored one row at a
+# (one thread), in wall time and again in CPU time (best pass: the scorer's own time, robust to other jobs); then XGBoost's model imported into a bundle (`ulm import xgboost`) and scored one row at a
 # time in both wasm builds in Node (bench/churn_wasm_score.mjs; needs ./run build). The machine is shared
 # and noisy: run it 3 times and read the ratios.
 set -euo pipefail
@@ -38,10 +38,10 @@ tr, te = pd.read_csv(d + '/train.csv'), pd.read_csv(d + '/test.csv')
 X = pd.get_dummies(pd.concat([tr, te]).drop(columns=['churn'])).astype(np.float32)
 Xtr, Xte = X.iloc[:len(tr)].values, np.ascontiguousarray(X.iloc[len(tr):].values)
 ytr, yte = (tr.churn == 'yes').astype(int).values, (te.churn == 'yes').astype(int).values
-def best(f, n=3):
+def best(f, n=3, clock=time.perf_counter):
     ts = []
     for _ in range(n):
-        t = time.perf_counter(); r = f(); ts.append(time.perf_counter() - t)
+        t = clock(); r = f(); ts.append(clock() - t)
     return min(ts), r
 rows = []
 u = {k: json.load(open(f'{d}/ulm_{k}.json')) for k in ('gbdt_1', 'gbdt_2', 'lr', 'auto')}
@@ -56,6 +56,8 @@ xauc = roc_auc_score(yte, xg[1][1].predict_proba(Xte)[:, 1])
 # batch: the whole test set per call, one thread
 bsec, _ = best(lambda: [bst.inplace_predict(Xte) for _ in range(20)], 5)
 x_rps = 20 * len(Xte) / bsec
+bcpu, _ = best(lambda: [bst.inplace_predict(Xte) for _ in range(20)], 5, time.process_time)
+x_cpu_rps = 20 * len(Xte) / bcpu
 # single row through the C API (XGBoosterPredictFromDense), as an application would call it
 lib = xgb.core._LIB
 cfg = json.dumps({'type': 0, 'training': False, 'iteration_begin': 0, 'iteration_end': 0, 'strict_shape': False,
@@ -67,6 +69,8 @@ def single():
         lib.XGBoosterPredictFromDense(bst.handle, s, cfg, None, ctypes.byref(shape), ctypes.byref(dim), ctypes.byref(res))
 ssec, _ = best(single, 5)
 x_ns = ssec / len(Xte) * 1e9
+scpu, _ = best(single, 5, time.process_time)
+x_cpu_ns = scpu / len(Xte) * 1e9
 lsec, lr = best(lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)).fit(Xtr, ytr))
 rsec, rf = best(lambda: RandomForestClassifier(n_estimators=300, n_jobs=1, random_state=42).fit(Xtr, ytr), 1)
 g1, g2 = u['gbdt_1'], u['gbdt_2']
@@ -85,6 +89,9 @@ print(f"single-row scoring: ulm {g1['score_ns_per_row'] / 1000:.2f} us/row, XGBo
       f"(ratio {x_ns / g1['score_ns_per_row']:.1f}x)")
 print(f"batch scoring, 1 thread: ulm {g1['score_batch_rows_per_s']:,.0f} rows/s, XGBoost {x_rps:,.0f} rows/s "
       f"(ratio {g1['score_batch_rows_per_s'] / x_rps:.1f}x)")
+print(f"the same in CPU time (best pass; robust to other jobs): single row ulm {g1['score_cpu_ns_per_row'] / 1000:.2f} us/row, "
+      f"XGBoost {x_cpu_ns / 1000:.2f} us/row; batch ulm {g1['score_batch_cpu_rows_per_s']:,.0f} rows/s, "
+      f"XGBoost {x_cpu_rps:,.0f} rows/s (ratio {g1['score_batch_cpu_rows_per_s'] / x_cpu_rps:.1f}x)")
 PY
 JS=${ULM_JS_DIR:-$ROOT/build/js}
 if [ -f "$JS/ulm.mjs" ]; then

@@ -1,7 +1,8 @@
 // Churn scoring in wasm as a page or an edge worker calls it, both runtimes, median of 7 passes over the
-// rows: Model#churnProbabilities(row) one row per call and all rows in one call, and Model#churn({ features,
-// reasons: 0 }) per row (which also builds the result object and the features array). JS -> wasm calls and
-// row copies are included. Usage: node bench/churn_wasm_score.mjs MODEL.ulm ROWS.f32 N_FEATURES [JS_DIR]
+// rows: Model#churnProbability(row) one row per call (single_us_per_row: the lightest call, a number back),
+// Model#churnProbabilities(row) one row per call (which makes a Float32Array per call), all rows in one
+// churnProbabilities call, and Model#churn({ features, reasons: 0 }) per row (which also builds the result
+// object and the features array). JS -> wasm calls and row copies are included. Usage: node bench/churn_wasm_score.mjs MODEL.ulm ROWS.f32 N_FEATURES [JS_DIR]
 // Prints one JSON line per runtime.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -34,10 +35,11 @@ for (const runtime of ['emscripten', 'wasi']) {
   const n = rows.length;
   const [churnUs] = perRow(() => { for (const f of rows) sink += model.churn({ features: f, reasons: 0 }).probability; }, n);
   const rowViews = rows.map((_, i) => flat.subarray(i * nf, (i + 1) * nf));
-  const [singleUs, singleBest] = perRow(() => { for (const f of rowViews) sink += model.churnProbabilities(f)[0]; }, n);
+  const [singleUs, singleBest] = perRow(() => { for (const f of rowViews) sink += model.churnProbability(f); }, n);
+  const [arrayUs] = perRow(() => { for (const f of rowViews) sink += model.churnProbabilities(f)[0]; }, n);
   const [batchUs, batchBest] = perRow(() => { sink += model.churnProbabilities(flat.subarray(0, n * nf))[0]; }, n);
   console.log(JSON.stringify({ runtime, rows: n, churn_us_per_row: churnUs, single_us_per_row: singleUs,
-    single_best_us_per_row: singleBest, batch_rows_per_s: 1e6 / batchUs, batch_best_rows_per_s: 1e6 / batchBest,
+    single_best_us_per_row: singleBest, single_array_us_per_row: arrayUs, batch_rows_per_s: 1e6 / batchUs, batch_best_rows_per_s: 1e6 / batchBest,
     sink: sink > 0 }));
   model.close();
 }

@@ -1,11 +1,10 @@
-/* churn_score.c: scoring of churn models: tree and linear margins, calibration, explanations. */
+/* churn_score.c: churn models in memory: the scoring layouts built from the trees, the binned form of a row
+ * (models too large for the comparison form), the node walk, explanations (TreeSHAP). The hot one-row and
+ * batch paths are in churn_fast.c. */
 #include <math.h>
 #include <stdlib.h>
 
 #include "churn_impl.h"
-#ifdef __wasm_simd128__
-#include <wasm_simd128.h>
-#endif
 
 ulm_churn *ulm__churn_new(const ulm_allocator *a, uint32_t family, uint32_t n_features) {
     ulm_churn *m = ulm__calloc(a, 1, sizeof *m);
@@ -73,6 +72,10 @@ void ulm_churn_free(ulm_churn *m) {
     ulm__free(a, m->plan_off, 0);
     ulm__free(a, m->bin_pad, 0);
     ulm__free(a, m->fast16, 0);
+    ulm__free(a, m->cmp_start, 0);
+    ulm__free(a, m->cat_feat, 0);
+    ulm__free(a, m->cat_start, 0);
+    ulm__free(a, m->cmp_thr, 0);
     ulm__free(a, m->iso_x, 0);
     ulm__free(a, m->iso_y, 0);
     ulm__free(a, m, sizeof *m);
@@ -81,16 +84,6 @@ void ulm_churn_free(ulm_churn *m) {
 uint32_t ulm_churn_n_features(const ulm_churn *m) { return m->n_features; }
 uint32_t ulm_churn_family(const ulm_churn *m) { return m->family; }
 uint32_t ulm_churn_n_trees(const ulm_churn *m) { return m->family == ULM_CHURN_GBDT ? m->n_trees : 0; }
-
-/* The linear model's standardised contribution of numeric feature f (0 when missing). */
-static inline float linear_term(const ulm_churn *m, uint32_t f, float v) {
-    if (m->kind[f] == ULM_FEAT_CAT) {
-        if (!(v >= 0.0f) || v >= (float)m->n_cats[f]) return 0.0f; /* missing or unseen: the baseline */
-        return m->cat_coef[m->cat_off[f] + (uint32_t)v];
-    }
-    if (v != v) return 0.0f; /* missing: imputed with the training mean */
-    return m->coef[f] * (v - m->mean[f]) * m->scale[f];
-}
 
 /* Sum of one tree's leaf for row x, walking from its root. */
 static inline float tree_value(const ulm_churn *m, uint32_t root, const float *x) {
@@ -181,6 +174,13 @@ static void drop_fast(ulm_churn *m) {
     ulm__free(m->alloc, m->plan_off, 0);
     ulm__free(m->alloc, m->bin_pad, 0);
     ulm__free(m->alloc, m->fast16, 0);
+    ulm__free(m->alloc, m->cmp_start, 0);
+    ulm__free(m->alloc, m->cat_feat, 0);
+    ulm__free(m->alloc, m->cat_start, 0);
+    ulm__free(m->alloc, m->cmp_thr, 0);
+    m->cmp_start = m->cat_feat = m->cat_start = NULL;
+    m->cmp_thr = NULL;
+    m->n_cat_blocks = 0;
     m->plan_feat = m->plan_off = NULL;
     m->bin_pad = NULL;
     m->fast16 = NULL;
@@ -234,6 +234,56 @@ uint32_t ulm__churn_pack_split(const ulm_churn *m, const ulm__tnode *n) {
     return f << 16 | (bin_of(t, m->bin_off[f + 1] - m->bin_off[f], n->u.thr) - 1); /* thr is t[k] */
 }
 
+/* The comparison form (fast16, cmp_start, cmp_thr) of the complete trees, when the row's comparisons fit
+ * ULM__CMP_MAX: each used feature's thresholds padded with +inf to a multiple of ULM__CMP_LANES. */
+static ulm_status build_cmp(ulm_churn *m) {
+    uint32_t nf = m->n_features, ne = m->bin_class[16], np = m->n_ext - nf, P = 0, Q, nb = 0, L = ULM__CMP_LANES;
+    for (uint32_t e = 0; e < ne; e++) P += (m->bin_off[m->plan_feat[e] + 1] - m->bin_off[m->plan_feat[e]] + L - 1) / L * L;
+    Q = P;
+    for (uint32_t p = 0, q; p < np; p = q, nb++) { /* the pairs of one feature are adjacent (ext_pair is sorted) */
+        for (q = p; q < np && m->ext_pair[q] >> 16 == m->ext_pair[p] >> 16; q++) {}
+        Q += (q - p + L - 1) / L * L;
+    }
+    uint32_t n_cmp = Q + 1;
+    if (n_cmp > ULM__CMP_MAX) return ULM_OK;
+    m->cmp_start = ulm__alloc(m->alloc, ((size_t)ne + 1) * sizeof *m->cmp_start);
+    m->cat_feat = ulm__alloc(m->alloc, ((size_t)nb + 1) * sizeof *m->cat_feat);
+    m->cat_start = ulm__alloc(m->alloc, ((size_t)nb + 1) * sizeof *m->cat_start);
+    m->cmp_thr = ulm__alloc(m->alloc, ((size_t)Q + 1) * sizeof *m->cmp_thr);
+    uint32_t *base = ulm__alloc(m->alloc, ((size_t)nf + np + 1) * sizeof *base); /* extended feature -> its first compare */
+    m->fast16 = ulm__alloc(m->alloc, (size_t)m->n_trees * ((1u << m->fast_depth) - 1) * sizeof *m->fast16);
+    if (!m->cmp_start || !m->cat_feat || !m->cat_start || !m->cmp_thr || !base || !m->fast16) {
+        ulm__free(m->alloc, base, 0);
+        return ULM_ERR_NOMEM; /* the others are freed with the model */
+    }
+    for (uint32_t e = 0, g = 0; e < ne; e++) {
+        uint32_t f = m->plan_feat[e], n = m->bin_off[f + 1] - m->bin_off[f];
+        m->cmp_start[e] = base[f] = g;
+        for (uint32_t k = 0; k < (n + L - 1) / L * L; k++) m->cmp_thr[g + k] = k < n ? m->bin_thr[m->bin_off[f] + k] : INFINITY;
+        g += (n + L - 1) / L * L;
+    }
+    m->cmp_start[ne] = P;
+    for (uint32_t p = 0, q, b = 0, g = P; p < np; p = q, b++) { /* category codes as floats, padded with -1 */
+        for (q = p; q < np && m->ext_pair[q] >> 16 == m->ext_pair[p] >> 16; q++) {
+            base[nf + q] = g + (q - p);
+            m->cmp_thr[g + (q - p)] = (float)(m->ext_pair[q] & 0xFFFF);
+        }
+        for (uint32_t k = q - p; k < (q - p + L - 1) / L * L; k++) m->cmp_thr[g + k] = -1.0f;
+        m->cat_feat[b] = m->ext_pair[p] >> 16;
+        m->cat_start[b] = g;
+        g += (q - p + L - 1) / L * L;
+    }
+    m->cat_start[nb] = Q;
+    for (size_t i = 0; i < (size_t)m->n_trees * ((1u << m->fast_depth) - 1); i++) {
+        uint32_t w = m->fast_nodes[i], j = w & 0xFFFF, k = w >> 16;
+        m->fast16[i] = (uint16_t)(k == 0xFFFF ? n_cmp - 1 : j < nf ? base[j] + k : base[j]);
+    }
+    ulm__free(m->alloc, base, 0);
+    m->n_cat_blocks = nb;
+    m->n_cmp = n_cmp;
+    return ULM_OK;
+}
+
 ulm_status ulm__churn_fill_fast(ulm_churn *m) {
     if (m->max_depth > 8 || m->n_features > 1024 || m->n_ext > 2048) {
         drop_fast(m);
@@ -268,16 +318,7 @@ ulm_status ulm__churn_fill_fast(ulm_churn *m) {
     for (uint32_t t = 0; t < m->n_trees; t++)
         fill_fast(m, m->fast_nodes + (size_t)t * ni, m->fast_leaves + (size_t)t * (ni + 1), D, 0, 0, m->roots[t], 0);
     m->fast_depth = D;
-    uint32_t n_thr = m->bin_off[nf], n_cmp = 1 + n_thr + (m->n_ext - nf);
-    if (n_cmp > ULM__CMP_MAX) return ULM_OK;
-    m->fast16 = ulm__alloc(m->alloc, (size_t)m->n_trees * ni * sizeof *m->fast16);
-    if (!m->fast16) return ULM_ERR_NOMEM;
-    for (size_t i = 0; i < (size_t)m->n_trees * ni; i++) {
-        uint32_t w = m->fast_nodes[i], j = w & 0xFFFF, k = w >> 16;
-        m->fast16[i] = (uint16_t)(k == 0xFFFF ? 0 : j < nf ? 1 + m->bin_off[j] + k : 1 + n_thr + (j - nf));
-    }
-    m->n_cmp = n_cmp;
-    return ULM_OK;
+    return build_cmp(m);
 }
 
 ulm_status ulm__churn_prepare(ulm_churn *m) {
@@ -349,40 +390,6 @@ static bool bin_row(const ulm_churn *m, const float *x, uint32_t *xb) {
     return bad == 0.0f;
 }
 
-/* Trees one row descends at a time (16 measured faster than 8 natively and in wasm on the MLC model). */
-#define ULM__WAYS 16
-
-/* One step down a packed tree: node n = k << 16 | extended feature j, binned row xb[j] = bin << 16, so
- * xb[j] > n exactly when bin > k (the feature bits below cannot tip an equal bin over). */
-#define ULM__STEP(i, n, xb) (2 * (i) + 1 + (size_t)((xb)[(n)&0xFFFFu] > (n)))
-
-/* A step over comparison bytes (the one-row form, fast16): c[n] is 1 when the row goes right at node n. */
-#define ULM__CSTEP(i, n, c) (2 * (i) + 1 + (size_t)(c)[n])
-
-/* The one-row descent name<D>(m, row) over node array m->NODES of type NT, rows of type RT, with step STEP:
- * ULM__WAYS trees at a time (independent chains of loads keep the CPU busy while each waits; 16 measured
- * about 8% faster than 8 on the MLC model), the leaves added to the base margin in tree order. */
-#define ULM__ONE_ROW(name, D, NT, RT, NODES, STEP)                                                               \
-    static float name##D(const ulm_churn *m, const RT *xb) {                                                   \
-        const size_t ni = ((size_t)1 << D) - 1;                                                                  \
-        const NT *nd = m->NODES;                                                                                 \
-        const float *lv = m->fast_leaves;                                                                        \
-        float s = m->base;                                                                                       \
-        uint32_t t = 0;                                                                                          \
-        for (; t + ULM__WAYS <= m->n_trees; t += ULM__WAYS, nd += ULM__WAYS * ni, lv += ULM__WAYS * (ni + 1)) {  \
-            size_t i[ULM__WAYS] = {0};                                                                           \
-            for (uint32_t d = 0; d < D; d++)                                                                     \
-                for (uint32_t k = 0; k < ULM__WAYS; k++) i[k] = STEP(i[k], nd[k * ni + i[k]], xb);           \
-            for (uint32_t k = 0; k < ULM__WAYS; k++) s += lv[k * (ni + 1) + i[k] - ni];                    \
-        }                                                                                                        \
-        for (; t < m->n_trees; t++, nd += ni, lv += ni + 1) {                                                    \
-            size_t i = 0;                                                                                        \
-            for (uint32_t d = 0; d < D; d++) i = STEP(i, nd[i], xb);                                             \
-            s += lv[i - ni];                                                                                     \
-        }                                                                                                        \
-        return s;                                                                                                \
-    }
-
 /* Branch-free descent of complete trees of depth D over binned rows (children of i at 2i + 1 and 2i + 2,
  * leaves from 2^D - 1 at lv[i - (2^D - 1)]): one row (fast_sum) and blocks of rows (fast_block). Leaf values
  * are added to each row's sum in tree order, starting from the base margin: the same float additions as the
@@ -400,28 +407,15 @@ static bool bin_row(const ulm_churn *m, const float *x, uint32_t *xb) {
                 size_t i[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                          \
                 const uint32_t *x0 = xb + (size_t)r * stride;                                                    \
                 for (uint32_t d = 0; d < D; d++)                                                                 \
-                    for (uint32_t k = 0; k < 8; k++) i[k] = ULM__STEP(i[k], nd[i[k]], x0 + k * stride);      \
+                    for (uint32_t k = 0; k < 8; k++) i[k] = 2 * i[k] + 1 + ULM__STEP(nd[i[k]], x0 + k * stride); \
                 for (uint32_t k = 0; k < 8; k++) acc[r + k] += lv[i[k] - ni];                              \
             }                                                                                                    \
             for (; r < nr; r++) {                                                                                \
                 size_t i = 0;                                                                                    \
-                for (uint32_t d = 0; d < D; d++) i = ULM__STEP(i, nd[i], xb + (size_t)r * stride);           \
+                for (uint32_t d = 0; d < D; d++) i = 2 * i + 1 + ULM__STEP(nd[i], xb + (size_t)r * stride);   \
                 acc[r] += lv[i - ni];                                                                      \
             }                                                                                                    \
         }                                                                                                        \
-    }
-/* The depths of the scoring layout, and a call of fn<depth>(m, arg) for the model's depth. */
-#define ULM__FOR_DEPTHS(X) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8)
-#define ULM__BY_DEPTH(fn, m, arg)                                                                                \
-    switch ((m)->fast_depth) {                                                                                   \
-    case 1: return fn##1(m, arg);                                                                                \
-    case 2: return fn##2(m, arg);                                                                                \
-    case 3: return fn##3(m, arg);                                                                                \
-    case 4: return fn##4(m, arg);                                                                                \
-    case 5: return fn##5(m, arg);                                                                                \
-    case 6: return fn##6(m, arg);                                                                                \
-    case 7: return fn##7(m, arg);                                                                                \
-    default: return fn##8(m, arg);                                                                               \
     }
 ULM__FOR_DEPTHS(ULM__DESCEND)
 
@@ -442,79 +436,24 @@ static void fast_block(const ulm_churn *m, const uint32_t *xb, uint32_t stride, 
     }
 }
 
-/* Margin of one row by walking the node table (the reference; also rows with NaN or infinity). */
-static float walk_sum(const ulm_churn *m, const float *x) {
+float ulm__churn_walk_sum(const ulm_churn *m, const float *x) {
     float s = m->base;
     for (uint32_t t = 0; t < m->n_trees; t++) s += tree_value(m, m->roots[t], x);
     return s;
 }
 
-/* Writes the row's comparisons (see fast16) into c; false as bin_row. The thresholds of each used feature are
- * compared in one loop (vectorised by the native compiler; four at a time by hand in wasm SIMD builds, same
- * bytes); features no split uses are skipped. */
-static bool cmp_row(const ulm_churn *m, const float *x, uint8_t *c) {
-    uint32_t nf = m->n_features, n_thr = m->bin_off[nf];
-    float bad = 0.0f;
-    c[0] = 0;
-    for (uint32_t e = 0; e < m->bin_class[16]; e++) {
-        uint32_t f = m->plan_feat[e], k = m->bin_off[f], end = m->bin_off[f + 1];
-        const float *t = m->bin_thr;
-        float v = x[f];
-        bad += v * 0.0f; /* NaN (or inf) poisons the sum */
-#ifdef __wasm_simd128__
-        /* four compares at a time: their sign mask picks the four bytes (wasm's vectoriser leaves this loop scalar) */
-        static const uint32_t bytes4[16] = {0x00000000u, 0x00000001u, 0x00000100u, 0x00000101u, 0x00010000u, 0x00010001u,
-                                            0x00010100u, 0x00010101u, 0x01000000u, 0x01000001u, 0x01000100u, 0x01000101u,
-                                            0x01010000u, 0x01010001u, 0x01010100u, 0x01010101u};
-        v128_t vv = wasm_f32x4_splat(v);
-        for (; k + 4 <= end; k += 4) {
-            uint32_t w = bytes4[wasm_i32x4_bitmask(wasm_f32x4_le(wasm_v128_load(t + k), vv))];
-            memcpy(c + 1 + k, &w, 4); /* little-endian: lane 0 is the first byte */
-        }
-#endif
-        for (; k < end; k++) c[1 + k] = (uint8_t)(t[k] <= v);
-    }
-    for (uint32_t k = 0; k < m->n_ext - nf; k++) {
-        uint32_t f = m->ext_pair[k] >> 16, code = m->ext_pair[k] & 0xFFFF;
-        float v = x[f];
-        if (!(v >= 0.0f && v < (float)m->n_cats[f])) return false;
-        c[1 + n_thr + k] = (uint32_t)v != code;
-    }
-    return bad == 0.0f;
+bool ulm__churn_bin_sum(const ulm_churn *m, const float *x, float *s) {
+    uint32_t xb[2048];
+    if (!bin_row(m, x, xb)) return false;
+    *s = fast_sum(m, xb);
+    return true;
 }
 
-#define ULM__DESCEND16(D) ULM__ONE_ROW(cmp_sum, D, uint16_t, uint8_t, fast16, ULM__CSTEP)
-ULM__FOR_DEPTHS(ULM__DESCEND16)
-
-/* Margin of one row over fast16 and its comparison bytes. */
-static float cmp_sum(const ulm_churn *m, const uint8_t *c) { ULM__BY_DEPTH(cmp_sum, m, c) }
-
-float ulm__churn_margin1(const ulm_churn *m, const float *x) {
-    if (m->family == ULM_CHURN_LOGREG) {
-        float s = m->bias;
-        for (uint32_t f = 0; f < m->n_features; f++) s += linear_term(m, f, x[f]);
-        return s;
-    }
-    if (m->fast16) {
-        uint8_t c[ULM__CMP_MAX];
-        if (cmp_row(m, x, c)) return cmp_sum(m, c);
-    } else if (m->fast_depth) {
-        uint32_t xb[2048];
-        if (bin_row(m, x, xb)) return fast_sum(m, xb);
-    }
-    return walk_sum(m, x);
-}
-
-/* Margins of n rows: blocks of binned rows through the scoring layout when it exists. */
-static void margins(const ulm_churn *m, const float *x, size_t n, float *out) {
+void ulm__churn_bin_margins(const ulm_churn *m, const float *x, size_t n, float *out) {
     enum { BLOCK = 64, CAP = 4096 }; /* 16 KB of bins on the stack */
-    if (!m->fast_depth || n == 1) {
-        for (size_t r = 0; r < n; r++) out[r] = ulm__churn_margin1(m, x + r * m->n_features);
-        return;
-    }
-    uint32_t xb[CAP];
     size_t map[BLOCK];
     float acc[BLOCK];
+    uint32_t xb[CAP];
     uint32_t block = CAP / m->n_ext < BLOCK ? CAP / m->n_ext : BLOCK; /* n_ext <= 2048: at least 2 */
     for (size_t r0 = 0; r0 < n; r0 += block) {
         size_t end = r0 + block < n ? r0 + block : n;
@@ -525,42 +464,12 @@ static void margins(const ulm_churn *m, const float *x, size_t n, float *out) {
                 map[k] = r;
                 acc[k++] = m->base;
             } else {
-                out[r] = walk_sum(m, xr);
+                out[r] = ulm__churn_walk_sum(m, xr);
             }
         }
         fast_block(m, xb, m->n_ext, k, acc);
         for (uint32_t i = 0; i < k; i++) out[map[i]] = acc[i];
     }
-}
-
-void ulm_churn_margin(const ulm_churn *m, const float *x, size_t n, float *out) { margins(m, x, n, out); }
-
-float ulm_churn_calibrate(const ulm_churn *m, float margin) {
-    if (m->calib == ULM_CALIB_PLATT) return 1.0f / (1.0f + expf(-(m->platt_a * margin + m->platt_b)));
-    if (m->calib == ULM_CALIB_ISOTONIC && m->n_iso) {
-        const float *xs = m->iso_x, *ys = m->iso_y;
-        uint32_t n = m->n_iso;
-        if (!(margin > xs[0])) return ys[0];
-        if (margin >= xs[n - 1]) return ys[n - 1];
-        uint32_t lo = 0, hi = n - 1; /* xs[lo] < margin <= xs[hi] */
-        while (hi - lo > 1) {
-            uint32_t mid = lo + (hi - lo) / 2;
-            if (xs[mid] < margin) lo = mid;
-            else hi = mid;
-        }
-        float t = (margin - xs[lo]) / (xs[hi] - xs[lo]);
-        return ys[lo] + t * (ys[hi] - ys[lo]);
-    }
-    return 1.0f / (1.0f + expf(-margin));
-}
-
-void ulm_churn_predict(const ulm_churn *m, const float *x, size_t n, float *out) {
-    if (n == 1) {
-        out[0] = ulm_churn_calibrate(m, ulm__churn_margin1(m, x));
-        return;
-    }
-    margins(m, x, n, out);
-    for (size_t r = 0; r < n; r++) out[r] = ulm_churn_calibrate(m, out[r]);
 }
 
 /* ---- TreeSHAP (Lundberg, Erion & Lee 2018, "Consistent individualized feature attribution for tree
@@ -660,7 +569,7 @@ ulm_status ulm_churn_shap(const ulm_churn *m, const float *x, float *phi, float 
     for (uint32_t f = 0; f < m->n_features; f++) phi[f] = 0.0f;
     float margin = ulm__churn_margin1(m, x), sum = 0.0f;
     if (m->family == ULM_CHURN_LOGREG) {
-        for (uint32_t f = 0; f < m->n_features; f++) phi[f] = linear_term(m, f, x[f]);
+        for (uint32_t f = 0; f < m->n_features; f++) phi[f] = ulm__linear_term(m, f, x[f]);
     } else {
         if (!scratch) return ULM_ERR_MISUSE;
         /* shap_elem is 16 bytes of 4-byte fields, so float scratch is suitably aligned */

@@ -48,10 +48,18 @@ for (const runtime of RUNTIMES) {
         const one = model.churnProbabilities(row)[0];
         const viaChurn = model.churn({ features: Array.from(row), reasons: 0 }).probability;
         assert.ok(Object.is(all[i], one) && Object.is(one, viaChurn), `row ${i}: ${all[i]} ${one} ${viaChurn}`);
+        // the one-row call, from a typed array and from plain numbers, gives the same number
+        assert.ok(Object.is(model.churnProbability(row), one) && Object.is(model.churnProbability(Array.from(row)), one));
         assert.equal(all[i], f32(native.get(ids[i])), `customer ${ids[i]}`);
       }
       assert.equal(model.churnProbabilities(new Float32Array(0)).length, 0);
       assert.throws(() => model.churnProbabilities([1, 2, 3]), (e) => e.code === 'ERR_MISUSE');
+      assert.throws(() => model.churnProbability(x.subarray(0, nf - 1)), (e) => e.code === 'ERR_MISUSE');
+      // after a batch grew the scratch block (and a memory growth replaced the buffer), one row still reads right
+      const big = new Float32Array(x.length * 40);
+      for (let k = 0; k < 40; k++) big.set(x, k * x.length);
+      model.churnProbabilities(big);
+      assert.ok(Object.is(model.churnProbability(x.subarray(0, nf)), all[0]));
     });
 
     test('the plain (no SIMD) build gives the same bits, batched and row by row', async () => {
@@ -62,6 +70,7 @@ for (const runtime of RUNTIMES) {
         for (let i = 0; i < ids.length; i++) {
           assert.ok(Object.is(got[i], want[i]), `row ${i}: ${got[i]} vs ${want[i]}`);
           assert.ok(Object.is(plain.churnProbabilities(x.subarray(i * nf, (i + 1) * nf))[0], want[i]), `row ${i} alone`);
+          assert.ok(Object.is(plain.churnProbability(x.subarray(i * nf, (i + 1) * nf)), want[i]), `row ${i}, one-row call`);
         }
       } finally {
         plain.close();

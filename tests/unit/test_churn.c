@@ -383,7 +383,13 @@ ULM_TEST(churn_scoring_layout_matches_node_walk) {
     synth s;
     ulm_churn *m = layout_model(&s);
     ASSERT_TRUE(m && m->fast_depth == 6 && m->n_ext > m->n_features); /* the layout is in use, with category pairs */
-    ASSERT_TRUE(m->fast16 != NULL && m->n_cmp == 1 + m->bin_off[4] + (m->n_ext - 4)); /* and the one-row form */
+    /* and the comparison form: each feature's thresholds, then each categorical feature's pair codes, padded to
+     * a multiple of 4, then the zero byte */
+    ASSERT_TRUE(m->fast16 != NULL && m->n_cat_blocks >= 1 && m->cat_start[m->n_cat_blocks] + 1 == m->n_cmp);
+    uint32_t num_end = m->cmp_start[m->bin_class[16]], pairs = m->cat_start[m->n_cat_blocks] - m->cat_start[0];
+    ASSERT_TRUE(num_end == m->cat_start[0] && num_end % 4 == 0 && pairs % 4 == 0);
+    ASSERT_TRUE(num_end >= m->bin_off[4] && num_end < m->bin_off[4] + 4 * 4);
+    ASSERT_TRUE(pairs >= m->n_ext - 4 && pairs < m->n_ext - 4 + 4 * m->n_cat_blocks);
     damage_rows(&s);
     float *batch = malloc(2500 * sizeof *batch);
     ulm_churn_margin(m, s.x, 2500, batch);
@@ -403,6 +409,15 @@ ULM_TEST(churn_scoring_layout_matches_node_walk) {
         ulm_churn_margin(m, s.x + (size_t)r * 4, 1, &one);
         m->fast16 = keep;
         ASSERT_TRUE(memcmp(&one, &want, sizeof one) == 0);
+    }
+    /* batches through the binned form too */
+    uint16_t *keep = m->fast16;
+    m->fast16 = NULL;
+    ulm_churn_margin(m, s.x, 2500, batch);
+    m->fast16 = keep;
+    for (uint32_t r = 0; r < 2500; r++) {
+        float want = walk_margin(m, s.x + (size_t)r * 4);
+        ASSERT_TRUE(memcmp(&batch[r], &want, sizeof want) == 0);
     }
     /* the packed nodes' bins reproduce every numeric split: x < thr exactly when bin <= k */
     for (uint32_t i = 0; i < m->n_nodes; i++) {

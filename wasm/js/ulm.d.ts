@@ -194,6 +194,13 @@ export interface Model {
    * Throws UlmError ERR_NOT_FOUND when the bundle has no churn model.
    */
   churnProbabilities(rows: Float32Array | ArrayLike<number>): Float32Array;
+  /**
+   * P(churn) of one table row (the model's features; NaN = missing), without reasons: the lightest call
+   * (the row goes into a block kept in wasm memory; nothing is allocated per call). The same number as
+   * churnProbabilities(row)[0]. Throws UlmError ERR_MISUSE when the row's length is not the feature count,
+   * ERR_NOT_FOUND when the bundle has no churn model.
+   */
+  churnProbability(row: Float32Array | ArrayLike<number>): number;
   /** Frees the model's wasm memory; any later use throws UlmError ERR_MISUSE. Idempotent. */
   close(): void;
 }

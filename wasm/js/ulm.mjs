@@ -954,6 +954,21 @@ class Model {
   churnProbabilities(rows) {
     const h = this.#handle();
     const rt = this.#rt;
+    const nf = this.#churnFeatures(h);
+    if (!rows || typeof rows.length !== 'number' || rows.length % nf !== 0)
+      throw this.#rtError(ST_MISUSE, `rows must hold a whole number of rows of ${nf} features`);
+    const n = rows.length / nf;
+    const buf = this.#churnScratch(4 * (rows.length + n));
+    const mem = rt.memory();
+    new Float32Array(mem, buf, rows.length).set(rows);
+    const st = rt.fn.ulm_wasm_churn_predict(h, buf, n, buf + 4 * rows.length);
+    if (st !== ST_OK) throw rt.error(st);
+    return new Float32Array(rt.memory(), buf + 4 * rows.length, n).slice();
+  }
+
+  // The bundle's churn feature count, read once (throws ERR_NOT_FOUND without a churn model).
+  #churnFeatures(h) {
+    const rt = this.#rt;
     if (this.#churnNf < 0) {
       const info = rt.alloc(20);
       try {
@@ -965,28 +980,49 @@ class Model {
         rt.fn.free(info);
       }
     }
-    const nf = this.#churnNf;
-    if (!nf) throw this.#rtError(ST_NOT_FOUND, 'the bundle has no churn model');
-    if (!rows || typeof rows.length !== 'number' || rows.length % nf !== 0)
-      throw this.#rtError(ST_MISUSE, `rows must hold a whole number of rows of ${nf} features`);
-    const n = rows.length / nf;
-    // One scratch block per model, kept between calls (a malloc/free pair per row was most of a
-    // one-row call's cost); freed by close().
-    const need = 4 * (rows.length + n);
+    if (!this.#churnNf) throw this.#rtError(ST_NOT_FOUND, 'the bundle has no churn model');
+    return this.#churnNf;
+  }
+
+  // One scratch block per model of at least `need` bytes, kept between calls (a malloc/free pair per row was
+  // most of a one-row call's cost); freed by close().
+  #churnScratch(need) {
     const held = this.#held;
     if (need > this.#scratchCap) {
+      const rt = this.#rt;
       if (held.scratch) rt.fn.free(held.scratch);
       held.scratch = 0;
       this.#scratchCap = 0;
+      this.#churnView = null;
       held.scratch = rt.alloc(need);
       this.#scratchCap = need;
     }
-    const buf = held.scratch;
-    const mem = rt.memory();
-    new Float32Array(mem, buf, rows.length).set(rows);
-    const st = rt.fn.ulm_wasm_churn_predict(h, buf, n, buf + 4 * rows.length);
+    return held.scratch;
+  }
+
+  #churnView = null; // Float32Array over the scratch block: the row, then its probability (churnProbability)
+
+  /**
+   * P(churn) of one table row (a Float32Array or numbers, the model's features; NaN = missing), without
+   * reasons: the same number as churnProbabilities(row)[0] and churn({ features: row }).probability, from
+   * the lightest call (the row is written into a block kept in wasm memory, no arrays are made per call).
+   * Throws UlmError ERR_MISUSE when the row's length is not the feature count, ERR_NOT_FOUND when the bundle
+   * has no churn model.
+   */
+  churnProbability(row) {
+    const h = this.#handle();
+    const rt = this.#rt;
+    const nf = this.#churnFeatures(h);
+    if (!row || row.length !== nf) throw this.#rtError(ST_MISUSE, `the row must hold the model's ${nf} features`);
+    const buf = this.#churnScratch(4 * (nf + 1));
+    // a grown memory detaches the old buffer (the view's length drops to 0): then a view of the new one
+    let v = this.#churnView;
+    if (!v || v.length === 0 || v.byteOffset !== buf) v = this.#churnView = new Float32Array(rt.memory(), buf, nf + 1);
+    if (row instanceof Float32Array) v.set(row); // one copy of the bytes
+    else for (let f = 0; f < nf; f++) v[f] = row[f];
+    const st = rt.fn.ulm_wasm_churn_predict(h, buf, 1, buf + 4 * nf);
     if (st !== ST_OK) throw rt.error(st);
-    return new Float32Array(rt.memory(), buf + 4 * rows.length, n).slice();
+    return v.length ? v[nf] : new Float32Array(rt.memory(), buf + 4 * nf, 1)[0];
   }
 
   #held;
