@@ -30,15 +30,8 @@ ulm_load_opts ulm_load_opts_init(void) {
  * required section is ERR_FORMAT, a missing optional one leaves *s zeroed. */
 static ulm_status need(const ulm_bundle *b, const char *tag, uint32_t dtype, uint32_t rows, bool required,
                        ulm_section *s, ulm_diag *diag) {
-    if (ulm_bundle_find(b, tag, s) != ULM_OK) {
-        memset(s, 0, sizeof *s);
-        return required ? ulm__fail(diag, ULM_ERR_FORMAT, tag, 0, "bundle has no %s section", tag) : ULM_OK;
-    }
-    if (s->dtype != dtype || (rows != ULM_NONE && s->rows != rows))
-        return ulm__fail(diag, ULM_ERR_FORMAT, tag, s->offset,
-                         "section %s has dtype %u and %u rows, expected dtype %u and %u rows", tag, s->dtype, s->rows,
-                         dtype, rows);
-    return ULM_OK;
+    return ulm__section_need(b, tag, (ulm__want){dtype, ULM_NONE, rows, ULM_NONE}, required ? "the model" : NULL, s, NULL,
+                             diag);
 }
 
 /* Index i of s[0..len) in t through its index x, or ULM_NONE. */

@@ -29,26 +29,13 @@ const ulm_profiler *ulm_model_profiler(const ulm_model *m) { return m ? m->profi
 /* Finds an optional section; checks dtype, rows and cols (ULM_NONE = any). *found = 0 when absent. */
 static ulm_status sect(const ulm_bundle *b, const char *tag, uint32_t dtype, uint32_t rows, uint32_t cols,
                        ulm_section *s, int *found, ulm_diag *diag) {
-    *found = ulm_bundle_find(b, tag, s) == ULM_OK;
-    if (!*found) return ULM_OK;
-    uint64_t esz = dtype == ULM_DT_F64 ? 8 : dtype == ULM_DT_U32 ? 4 : 0;
-    uint64_t c = cols == ULM_NONE ? (s->cols ? s->cols : 1) : cols;
-    if (s->dtype != dtype || (rows != ULM_NONE && s->rows != rows) || (cols != ULM_NONE && s->cols != cols))
-        return ulm__fail(diag, ULM_ERR_FORMAT, tag, s->offset, "section %s has dtype %u, %u rows, %u cols; expected dtype %u, %u rows, %u cols",
-                         tag, s->dtype, s->rows, s->cols, dtype, rows, cols);
-    if (esz && s->size != (uint64_t)s->rows * c * esz)
-        return ulm__fail(diag, ULM_ERR_FORMAT, tag, s->offset, "section %s holds %llu bytes, not %u x %llu values", tag,
-                         (unsigned long long)s->size, s->rows, (unsigned long long)c);
-    return ULM_OK;
+    return ulm__section_need(b, tag, (ulm__want){dtype, ULM_NONE, rows, cols}, NULL, s, found, diag);
 }
 
+/* A section every profiler has (the bundle has profile sections, so a missing one is damage). */
 static ulm_status need(const ulm_bundle *b, const char *tag, uint32_t dtype, uint32_t rows, uint32_t cols,
                        ulm_section *s, ulm_diag *diag) {
-    int found;
-    ulm_status st = sect(b, tag, dtype, rows, cols, s, &found, diag);
-    if (st == ULM_OK && !found)
-        return ulm__fail(diag, ULM_ERR_FORMAT, tag, 0, "the bundle has profile sections but no %s", tag);
-    return st;
+    return ulm__section_need(b, tag, (ulm__want){dtype, ULM_NONE, rows, cols}, "the profiler", s, NULL, diag);
 }
 
 /* Decodes n f64 values, all finite unless nan_ok (then NaN is allowed too). */

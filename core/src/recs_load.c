@@ -13,15 +13,8 @@
 /* Finds an optional or required section with dtype (or alt, when not ULM_NONE), rows and cols (ULM_NONE = any). */
 static ulm_status find2(const ulm_model *m, const char *tag, uint32_t dtype, uint32_t alt, uint32_t rows,
                         uint32_t cols, bool required, ulm_section *s, ulm_diag *diag) {
-    if (ulm_bundle_find(m->bundle, tag, s) != ULM_OK) {
-        memset(s, 0, sizeof *s);
-        return required ? ulm__fail(diag, ULM_ERR_FORMAT, tag, 0, "the recommender needs section %s", tag) : ULM_OK;
-    }
-    if ((s->dtype != dtype && (alt == ULM_NONE || s->dtype != alt)) || (rows != ULM_NONE && s->rows != rows) || (cols != ULM_NONE && s->cols != cols))
-        return ulm__fail(diag, ULM_ERR_FORMAT, tag, s->offset,
-                         "section %s has dtype %u and shape %u x %u, expected dtype %u and %u x %u", tag, s->dtype,
-                         s->rows, s->cols, dtype, rows, cols);
-    return ULM_OK;
+    return ulm__section_need(m->bundle, tag, (ulm__want){dtype, alt, rows, cols}, required ? "the recommender" : NULL, s,
+                             NULL, diag);
 }
 
 static ulm_status find(const ulm_model *m, const char *tag, uint32_t dtype, uint32_t rows, uint32_t cols,

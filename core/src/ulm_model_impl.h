@@ -58,4 +58,16 @@ void ulm__offers_free(ulm_model *m);
 ulm_status ulm__recs_rules_load(ulm_model *m, uint32_t flags, ulm_diag *diag);
 void ulm__recs_rules_free(ulm_model *m);
 
+/* What a loader expects of a section: dtype (or alt; ULM_NONE = no alternative), rows and cols
+ * (ULM_NONE = any). The container has already checked that its size fits its dtype and shape. */
+typedef struct ulm__want {
+    uint32_t dtype, alt, rows, cols;
+} ulm__want;
+
+/* Finds section tag and checks it against w (section_need.c). Absent: ERR_FORMAT "<needed_by> needs
+ * section <tag>" when needed_by is not NULL, else ULM_OK with *s zeroed; *found (when not NULL) says
+ * which. A section of another dtype or shape is ERR_FORMAT naming both. */
+ulm_status ulm__section_need(const ulm_bundle *b, const char *tag, ulm__want w, const char *needed_by, ulm_section *s,
+                             int *found, ulm_diag *diag);
+
 #endif
