@@ -320,6 +320,57 @@ ULM_TEST(quant_bundles_score_within_quantisation_error) {
     return 0;
 }
 
+/* ALS with a one-event history (the scorer's Sherman-Morrison path over G's factor from load)
+ * against the trainer's fold-in (it factors G + (c-1) y y^T), for f32 and int8 bundles, with every
+ * explanation: the one event's contribution c y_j^T A^-1 y_h is the score y_j^T x itself. */
+ULM_TEST(quant_als_one_event_fold_in_matches_the_trainer) {
+    ulm_imatrix x;
+    ASSERT_TRUE(ulm_test_planted(NU, NI, 5, 0.2, 0.02, 11, 1, &x) == 0);
+    ulm_rec_params p = ulm_rec_params_init(ULM_REC_ALS);
+    p.factors = NF, p.iters = 6, p.reg = 5.0f, p.alpha = 2.0f;
+    ulm_rec_model rm;
+    ASSERT_STATUS(ulm_rec_train(&x, &p, ulm_linalg_ref(), &rm, NULL), ULM_OK);
+    float *rs = malloc(ulm_rec_scratch_floats(&rm) * sizeof *rs + 4), *fr = malloc(NI * sizeof *fr);
+    const ulm_rec_quant qs[] = {ULM_REC_QUANT_NONE, ULM_REC_QUANT_INT8};
+    for (int qi = 0; qi < 2; qi++) {
+        uint8_t *b;
+        size_t len;
+        ASSERT_TRUE(bundle(&rm, qs[qi], &b, &len) == 0);
+        ulm_model *m;
+        ASSERT_STATUS(ulm_model_load(b, len, NULL, &m, NULL), ULM_OK);
+        ulm_recommend_opts o = ulm_recommend_opts_init();
+        o.k = K, o.explain = 1;
+        size_t sz = ulm_recommend_scratch_size(m, &o, 1);
+        void *scratch = malloc(sz);
+        for (uint32_t h = 0; h < NI; h += 7) {
+            uint32_t items[K], because[K], n = 0;
+            float scores[K], bw[K], mx = 0;
+            ASSERT_STATUS(ulm_recommend(m, &h, 1, &o, scratch, sz, items, scores, because, bw, &n), ULM_OK);
+            ASSERT_EQ_INT(n, K);
+            ulm_rec_score(&rm, ULM_NONE, &h, NULL, 1, fr, rs);
+            for (uint32_t j = 0; j < NI; j++) mx = fabsf(fr[j]) > mx ? fabsf(fr[j]) : mx;
+            double tol = qi ? 3e-2 : 2e-4;
+            for (uint32_t q = 0; q < n; q++) {
+                ASSERT_TRUE(items[q] != h);
+                ASSERT_NEAR(scores[q], fr[items[q]], tol * mx);
+                ASSERT_TRUE(because[q] == (scores[q] > 0 ? h : ULM_NONE));
+                if (scores[q] > 0) ASSERT_NEAR(bw[q], scores[q], tol * mx);
+            }
+            bool in[NI] = {false};
+            for (uint32_t q = 0; q < n; q++) in[items[q]] = true;
+            for (uint32_t j = 0; j < NI; j++) /* nothing left out beats the K-th */
+                if (j != h && !in[j]) ASSERT_TRUE(fr[j] <= scores[n - 1] + tol * mx);
+        }
+        free(scratch);
+        ulm_model_free(m);
+        free(b);
+    }
+    free(rs), free(fr);
+    ulm_rec_model_free(&rm);
+    ulm_imatrix_free(&x);
+    return 0;
+}
+
 /* A bundle of NI items written section by section: BPR (algo 3, NF factors) with RCIF as given
  * (dtype, bytes) and zero biases, or item-kNN (algo 1) with one neighbour per item (ids and weights
  * as given, in dtypes nb_dt and nw_dt). */
