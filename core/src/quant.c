@@ -78,10 +78,9 @@ float ulm__quant_i16(const float *x, size_t f, size_t stride, int16_t *xq) {
 int32_t ulm__dot_q8(const int8_t *q, const int16_t *x, size_t stride) {
 #if defined(__wasm_simd128__)
     v128_t acc = wasm_i32x4_splat(0);
-    for (size_t t = 0; t < stride; t += 16) {
-        v128_t a = wasm_v128_load(q + t);
-        acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(a), wasm_v128_load(x + t)));
-        acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(a), wasm_v128_load(x + t + 8)));
+    for (size_t t = 0; t < stride; t += 16) { /* dot16 below */
+        acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(q + t), wasm_v128_load(x + t)));
+        acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(q + t + 8), wasm_v128_load(x + t + 8)));
     }
     return wasm_i32x4_extract_lane(acc, 0) + wasm_i32x4_extract_lane(acc, 1) + wasm_i32x4_extract_lane(acc, 2) +
            wasm_i32x4_extract_lane(acc, 3);
@@ -93,11 +92,13 @@ int32_t ulm__dot_q8(const int8_t *q, const int16_t *x, size_t stride) {
 }
 
 #if defined(__wasm_simd128__)
-/* The four lanes of a (products of 8 int8 x int16 pairs, pairwise summed) for 16 elements. */
+/* The four lanes of a (products of 8 int8 x int16 pairs, pairwise summed) for 16 elements. Each half of
+ * the row is loaded already widened (`i16x8.load8x8_s`: one x64 pmovsxbw from memory) rather than loaded
+ * once and widened twice (the high half takes two instructions): 38-39 -> 32 µs for an unpruned scan of
+ * 10,000 x 64 in a micro-benchmark (emcc -O3, Node 20), the same integers. */
 static inline __attribute__((always_inline)) v128_t dot16(const int8_t *q, const int16_t *x) {
-    v128_t a = wasm_v128_load(q);
-    return wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(a), wasm_v128_load(x)),
-                          wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(a), wasm_v128_load(x + 8)));
+    return wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(q), wasm_v128_load(x)),
+                          wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(q + 8), wasm_v128_load(x + 8)));
 }
 #endif
 
