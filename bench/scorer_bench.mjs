@@ -95,7 +95,7 @@ function report(where, r) {
   console.log(`  top-10 of ${n} x ${F}, one user:  ulm int8 ${r.ulm_int8.toFixed(1)}   ulm f32 ${r.ulm_fp32.toFixed(1)}   ` +
     `onnxruntime-web ${r.ort.toFixed(1)}   ratio ORT/ulm: int8 ${r.ratio_int8.toFixed(1)}x, f32 ${r.ratio_fp32.toFixed(1)}x` +
     `   (SIMD ${r.ulm_int8_simd})`);
-  console.log(`  ALS fold-in + top-10, 20-event visitor (int8): ${r.foldin20.toFixed(1)}`);
+  console.log(`  ALS fold-in + top-10, 20-event visitor (int8): ${r.foldin20.toFixed(1)}   one-item history: ${r.als_one.toFixed(1)}`);
   console.log(`  ${check(r, where)}`);
 }
 

@@ -31,6 +31,9 @@ export async function runScorerBench(api, ort, d) {
     m.close();
   }
   const als = await api.loadModel(d.als8);
+  // ALS with the one-item history: the fold-in of one event, then the unpruned int8 scan.
+  const h1 = [d.ids[d.user]];
+  out.als_one = await median(sync(() => als.recommend({ history: h1, k: 10, explain: 0 })));
   out.foldin20 = await median(sync((i) => als.recommend({ history: d.visitors[i % d.visitors.length], k: 10, explain: 0 })));
   als.close();
   ort.env.wasm.numThreads = 1;

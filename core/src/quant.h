@@ -71,7 +71,8 @@ void ulm__q8_scan_init(ulm__q8_scan *sc, const int8_t *q, size_t stride, uint32_
  * the next): the next m (1..4) rows, ascending, into idx[0..m) with their scores in s[0..m), of
  * which at least one scores >= t; 0 when no row is left. A row whose bound (norm x xn x xs x scale
  * + bias) is below t when it is reached is never scored (it cannot score >= t, then or later), so
- * every row scoring >= the final t comes back, with the full scan's exact score. */
+ * every row scoring >= the final t comes back, with the full scan's exact score. Without biases
+ * (ALS) no bound is checked: every row is scored. */
 uint32_t ulm__q8_next(ulm__q8_scan *sc, float t, uint32_t idx[4], float s[4]);
 
 /* out[j] = ulm__dot8(x, y_j, f) + (bias ? bias[j] : 0) for the n rows of y (f floats each): the f32

@@ -83,6 +83,7 @@ void ulm__recs_free(ulm_model *m) {
     ulm__free(m->alloc, r->q8_norm, 0);
     ulm__free(m->alloc, r->q8_chunk, 0);
     ulm__free(m->alloc, r->gram, 0);
+    ulm__free(m->alloc, r->gram_chol, 0);
     ulm__free(m->alloc, r->bias, 0);
     ulm__free(m->alloc, r->rpop, 0);
     free_nb(m, &r->nb);
@@ -210,7 +211,7 @@ static ulm_status load_body(ulm_model *m, ulm__recs *r, bool deep, ulm_diag *dia
                     return ulm__fail(diag, ULM_ERR_FORMAT, "RCGR", sec.offset + 4 * ((uint64_t)i * f + j),
                                      "Gram matrix is not symmetric at (%u, %u)", i, j);
         }
-        return ULM_OK;
+        return ulm__recs_gram_chol(m, r);
     case ULM__RC_HYBRID:
         if ((s = load_nb(m, "RCCO", "RCCI", "RCCW", deep, &r->cn, diag)) != ULM_OK) return s;
         if ((s = find(m, "RCPP", ULM_DT_F32, n, 0, true, &sec, diag)) != ULM_OK) return s;

@@ -39,6 +39,13 @@ typedef struct ulm__recs {
     float rpop_inv;    /* 1 / max(rpop), 0 when all zero */
     ulm__nblist nb;    /* item-kNN, content, EASE, hybrid's item-kNN part */
     ulm__nblist cn;    /* hybrid's content part */
+    float *gram_chol;  /* ALS: [factors x factors] ulm__chol_factor of gram (one-event fold-in), or NULL */
 } ulm__recs;
+
+struct ulm_model;
+
+/* Sets r->gram_chol to the Cholesky factor of r->gram (left NULL when it is not positive definite:
+ * the fold-in then factors every system); ULM_ERR_NOMEM when out of memory. */
+ulm_status ulm__recs_gram_chol(const struct ulm_model *m, ulm__recs *r);
 
 #endif

@@ -136,13 +136,41 @@ static float normalise(float *s, uint32_t n) {
     return mx;
 }
 
+ulm_status ulm__recs_gram_chol(const ulm_model *m, ulm__recs *r) {
+    size_t f = r->factors;
+    r->gram_chol = ulm__alloc(m->alloc, (f * f + 1) * sizeof *r->gram_chol);
+    if (!r->gram_chol) return ULM_ERR_NOMEM;
+    memcpy(r->gram_chol, r->gram, f * f * sizeof *r->gram_chol);
+    if (ulm__chol_factor(r->gram_chol, f) != 0) {
+        ulm__free(m->alloc, r->gram_chol, 0);
+        r->gram_chol = NULL;
+    }
+    return ULM_OK;
+}
+
+/* How the fold-in went (explanations depend on it). */
+enum { ALS_FAILED, ALS_FACTORED, ALS_ONE_EVENT };
+
 /* ALS fold-in (Hu, Koren & Volinsky 2008, eq. 4 for one user): A = G + sum (c-1) y y^T,
- * x = A^-1 sum c y, with c = 1 + alpha * r for every history item. Leaves A's Cholesky factor
- * in l->a for explanations; returns false (x = 0) when A is not positive definite. */
-static bool als_fold_in(const ulm_model *m, const uint32_t *h, size_t nh, const layout *l) {
+ * x = A^-1 sum c y, with c = 1 + alpha * r for every history item. Returns ALS_FACTORED with A's
+ * Cholesky factor in l->a for explanations; ALS_FAILED (x = 0) when A is not positive definite.
+ * One event: Sherman-Morrison with G's factor from load, x = c G^-1 y / (1 + (c-1) y^T G^-1 y)
+ * (two triangular solves instead of a factorisation; ALS_ONE_EVENT, l->a untouched). */
+static int als_fold_in(const ulm_model *m, const uint32_t *h, size_t nh, const layout *l) {
     const ulm__recs *r = m->recs;
     size_t f = r->factors;
     float c = 1.0f + r->alpha * r->hist_weight;
+    if (nh == 1 && r->gram_chol) {
+        const float *y = item_row(r, h[0], l->y);
+        memcpy(l->x, y, f * sizeof *l->x);
+        ulm__chol_subst(r->gram_chol, l->x, f);
+        float d = 1.0f + (c - 1.0f) * ulm__dot8(y, l->x, f);
+        if (d > 0 && isfinite(d)) { /* else (c < 1): the general path decides */
+            float s = c / d;
+            for (size_t j = 0; j < f; j++) l->x[j] *= s;
+            return ALS_ONE_EVENT;
+        }
+    }
     for (size_t j = 0; j < f; j++) l->x[j] = 0;
     if (!nh) memcpy(l->a, r->gram, f * f * sizeof *l->a);
     for (size_t q0 = 0; q0 < nh; q0 += FOLD_BATCH) { /* each entry's sum goes on in history order */
@@ -157,16 +185,16 @@ static bool als_fold_in(const ulm_model *m, const uint32_t *h, size_t nh, const 
     }
     if (ulm__chol_factor(l->a, f) != 0) {
         for (size_t j = 0; j < f; j++) l->x[j] = 0;
-        return false;
+        return ALS_FAILED;
     }
     ulm__chol_subst(l->a, l->x, f);
-    return true;
+    return ALS_FACTORED;
 }
 
 /* Fills l->s with the model's score of every item for the history h[0..nh) (nh >= 1); with int8
  * rows only the user vector, quantised into l->xq with its scale in *xs (top_q8 scores the rows). */
 static void score_all(const ulm_model *m, const uint32_t *h, size_t nh, const layout *l, float *norm_a,
-                      float *norm_b, bool *als_ok, float *xs) {
+                      float *norm_b, int *als_ok, float *xs) {
     const ulm__recs *r = m->recs;
     uint32_t ni = m->n_items, f = r->factors;
     switch (r->algo) {
@@ -280,17 +308,19 @@ static void heap_sort(const float *pop, float *hs, uint32_t *hi, uint32_t n) {
 /* The up-to-e history items with the largest positive contribution to item j, best first
  * (ties: lower item index), into because[0..e) / bw[0..e). */
 static void explain_item(const ulm_model *m, uint32_t j, const uint32_t *h, size_t nh, const layout *l, float na,
-                         float nbn, bool als_ok, uint32_t e, uint32_t *because, float *bw) {
+                         float nbn, int als_ok, uint32_t e, uint32_t *because, float *bw) {
     float cw[ULM_RECOMMEND_MAX_EXPLAIN];
     uint32_t ci[ULM_RECOMMEND_MAX_EXPLAIN], n = 0;
     const ulm__recs *r = m->recs;
     if (r->algo == ULM__RC_ALS) {
-        if (!als_ok) goto done;
+        if (als_ok == ALS_FAILED) goto done;
         memcpy(l->v, item_row(r, j, l->y), r->factors * sizeof *l->v);
-        ulm__chol_subst(l->a, l->v, r->factors);
+        if (als_ok == ALS_FACTORED) ulm__chol_subst(l->a, l->v, r->factors);
     }
     for (size_t q = 0; q < nh; q++) {
-        float c = contribution(m, h[q], j, nh, l, na, nbn);
+        /* One event (ALS_ONE_EVENT, l->v = y_j): c y_j^T A^-1 y_h = y_j^T x, A being symmetric. */
+        float c = als_ok == ALS_ONE_EVENT ? ulm__dot8(l->v, l->x, r->factors)
+                                          : contribution(m, h[q], j, nh, l, na, nbn);
         if (!(c > 0)) continue;
         uint32_t at;
         if (n < e) {
@@ -410,7 +440,7 @@ ulm_status ulm_recommend(const ulm_model *m, const uint32_t *hist, size_t n_hist
         return ULM_OK;
     }
     float na = 0, nbn = 0, xs = 0;
-    bool als_ok = false;
+    int als_ok = ALS_FAILED;
     score_all(m, l.hist, nh, &l, &na, &nbn, &als_ok, &xs);
     const float *pop = m->pop_score;
     if (m->recs->q8) {

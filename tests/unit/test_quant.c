@@ -320,6 +320,106 @@ ULM_TEST(quant_bundles_score_within_quantisation_error) {
     return 0;
 }
 
+/* Solves A v = b in double for the SPD a[n x n] (Cholesky; a is overwritten with the factor). */
+static void solve_spd(double *a, double *b, int n) {
+    for (int j = 0; j < n; j++) {
+        for (int k = 0; k < j; k++) a[j * n + j] -= a[j * n + k] * a[j * n + k];
+        a[j * n + j] = sqrt(a[j * n + j]);
+        for (int i = j + 1; i < n; i++) {
+            for (int k = 0; k < j; k++) a[i * n + j] -= a[i * n + k] * a[j * n + k];
+            a[i * n + j] /= a[j * n + j];
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < i; k++) b[i] -= a[i * n + k] * b[k];
+        b[i] /= a[i * n + i];
+    }
+    for (int i = n - 1; i >= 0; i--) {
+        for (int k = i + 1; k < n; k++) b[i] -= a[k * n + i] * b[k];
+        b[i] /= a[i * n + i];
+    }
+}
+
+/* ALS fold-in of one event (the scorer's Sherman-Morrison path over G's factor from load) and of
+ * longer histories (the factorisation) against the trainer's fold-in (it factors G + (c-1) sum y y^T),
+ * for f32 and int8 bundles; on the f32 bundle every explanation weight against c y_j^T A^-1 y_h
+ * computed here in double, and the contributions summing to the score. */
+ULM_TEST(quant_als_fold_in_matches_the_trainer) {
+    enum { E = 4 };
+    ulm_imatrix x;
+    ASSERT_TRUE(ulm_test_planted(NU, NI, 5, 0.2, 0.02, 11, 1, &x) == 0);
+    ulm_rec_params p = ulm_rec_params_init(ULM_REC_ALS);
+    p.factors = NF, p.iters = 6, p.reg = 5.0f, p.alpha = 2.0f;
+    ulm_rec_model rm;
+    ASSERT_STATUS(ulm_rec_train(&x, &p, ulm_linalg_ref(), &rm, NULL), ULM_OK);
+    float *rs = malloc(ulm_rec_scratch_floats(&rm) * sizeof *rs + 4), *fr = malloc(NI * sizeof *fr);
+    double *a = malloc(NF * NF * sizeof *a), v[NF], c = 1.0 + (double)rm.alpha; /* hist_weight 1 */
+    const ulm_rec_quant qs[] = {ULM_REC_QUANT_NONE, ULM_REC_QUANT_INT8};
+    const uint32_t lens[] = {1, 2, 5, 20, 32, 33, 40};
+    for (int qi = 0; qi < 2; qi++) {
+        uint8_t *b;
+        size_t len;
+        ASSERT_TRUE(bundle(&rm, qs[qi], &b, &len) == 0);
+        ulm_model *m;
+        ASSERT_STATUS(ulm_model_load(b, len, NULL, &m, NULL), ULM_OK);
+        ulm_recommend_opts o = ulm_recommend_opts_init();
+        o.k = K, o.explain = E;
+        size_t sz = ulm_recommend_scratch_size(m, &o, 40);
+        void *scratch = malloc(sz);
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++)
+            for (uint32_t start = 0; start < NI; start += 37) {
+                uint32_t nh = lens[li], h[40], items[K], because[K * E], n = 0;
+                float scores[K], bw[K * E], mx = 0;
+                for (uint32_t q = 0; q < nh; q++) h[q] = (start + 7 * q) % NI;
+                ASSERT_STATUS(ulm_recommend(m, h, nh, &o, scratch, sz, items, scores, because, bw, &n), ULM_OK);
+                ASSERT_EQ_INT(n, K);
+                ulm_rec_score(&rm, ULM_NONE, h, NULL, nh, fr, rs);
+                for (uint32_t j = 0; j < NI; j++) mx = fabsf(fr[j]) > mx ? fabsf(fr[j]) : mx;
+                double tol = qi ? 3e-2 : 2e-4;
+                bool in[NI] = {false};
+                for (uint32_t q = 0; q < nh; q++) in[h[q]] = true;
+                for (uint32_t q = 0; q < n; q++) {
+                    ASSERT_TRUE(!in[items[q]]);
+                    ASSERT_NEAR(scores[q], fr[items[q]], tol * mx);
+                    in[items[q]] = true;
+                }
+                for (uint32_t j = 0; j < NI; j++) /* nothing left out beats the K-th */
+                    if (!in[j]) ASSERT_TRUE(fr[j] <= scores[n - 1] + tol * mx);
+                if (qi) continue;
+                for (uint32_t q = 0; q < n; q++) {
+                    for (int i = 0; i < NF; i++) {
+                        for (int j = 0; j < NF; j++) {
+                            double g = 0.5 * ((double)rm.gram[i * NF + j] + rm.gram[j * NF + i]);
+                            g += i == j ? rm.reg : 0;
+                            for (uint32_t r = 0; r < nh; r++)
+                                g += (c - 1) * rm.item_f[h[r] * NF + i] * rm.item_f[h[r] * NF + j];
+                            a[i * NF + j] = g;
+                        }
+                        v[i] = rm.item_f[items[q] * NF + i];
+                    }
+                    solve_spd(a, v, NF);
+                    double total = 0, best = 0;
+                    for (uint32_t r = 0; r < nh; r++) {
+                        double ct = 0;
+                        for (int i = 0; i < NF; i++) ct += c * v[i] * rm.item_f[h[r] * NF + i];
+                        total += ct, best = ct > best ? ct : best;
+                        for (uint32_t e = 0; e < E; e++)
+                            if (because[q * E + e] == h[r]) ASSERT_NEAR(bw[q * E + e], ct, 1e-3 * (1 + fabs(ct)));
+                    }
+                    ASSERT_NEAR(total, scores[q], 1e-3 * (1 + fabs(total)));
+                    if (best > 0) ASSERT_NEAR(bw[q * E], best, 1e-3 * (1 + best));
+                }
+            }
+        free(scratch);
+        ulm_model_free(m);
+        free(b);
+    }
+    free(rs), free(fr), free(a);
+    ulm_rec_model_free(&rm);
+    ulm_imatrix_free(&x);
+    return 0;
+}
+
 /* A bundle of NI items written section by section: BPR (algo 3, NF factors) with RCIF as given
  * (dtype, bytes) and zero biases, or item-kNN (algo 1) with one neighbour per item (ids and weights
  * as given, in dtypes nb_dt and nw_dt). */
