@@ -4,8 +4,14 @@
 const BATCHES = 31, REPS = 100;
 const now = () => performance.now();
 
+// Warm-up: at least WARM_MS of calls (and REPS calls) before timing, for ulm and onnxruntime-web alike,
+// so both are measured after the engine has compiled their wasm with its optimising tier (V8 starts
+// with a baseline compiler and tiers up hot functions in the background).
+const WARM_MS = 500;
+
 async function median(fn, reps = REPS) {
-  for (let i = 0; i < reps; i++) await fn(i);  // warm-up
+  const w0 = now();
+  for (let i = 0; i < reps || now() - w0 < WARM_MS; i++) await fn(i);
   const t = [];
   for (let b = 0; b < BATCHES; b++) {
     const t0 = now();
