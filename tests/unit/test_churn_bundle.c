@@ -5,6 +5,7 @@
 
 #include "churn_store.h"
 #include "ulm/ulm_churn_model.h"
+#include "test_catalogue.h"
 #include "ulm_test.h"
 
 /* A small tree model over the 18 customer features: recency and overdue ratio both matter. */
@@ -34,14 +35,7 @@ static ulm_churn *small_model(void) {
 static ulm_status make_bundle(const ulm_churn *c, const char *const *names, bool customer, uint8_t **buf, size_t *len) {
     ulm_writer *w;
     ulm_status s = ulm_writer_new(ULM_KIND_MODEL, NULL, &w);
-    uint8_t *tab;
-    size_t tl;
-    if (s == ULM_OK) s = ulm_strtab_build(NULL, NULL, 0, &tab, &tl);
-    if (s == ULM_OK) {
-        s = ulm_writer_section(w, "ITID", ULM_DT_STRTAB, 0, 0, 1, ULM_SECTION_REQUIRED, tab, tl);
-        free(tab);
-    }
-    if (s == ULM_OK) s = ulm_writer_section(w, "POPR", ULM_DT_F32, 0, 0, 1, ULM_SECTION_REQUIRED, NULL, 0);
+    if (s == ULM_OK) s = ulm_test_catalogue(w, NULL, NULL, 0, NULL);
     if (s == ULM_OK) s = ulm_churn_sections_add(w, c, names, NULL, customer, NULL);
     if (s == ULM_OK) s = ulm_writer_finish(w, buf, len);
     ulm_writer_free(w);

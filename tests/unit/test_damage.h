@@ -36,6 +36,16 @@ static inline uint8_t *entry(uint8_t *b, const char *tag) {
     return NULL;
 }
 
+/* Overwrites n bytes at offset at of section tag's body and repairs the CRCs; non-zero when the bundle
+ * has no such section or it ends before at + n. */
+static inline int patch(uint8_t *b, size_t len, const char *tag, uint64_t at, const void *v, size_t n) {
+    uint8_t *e = entry(b, tag);
+    if (!e || rd64(e) + at + n > len || at + n > rd64(e + 8)) return 1;
+    memcpy(b + rd64(e) + at, v, n);
+    repair(b);
+    return 0;
+}
+
 /* Applies one change to a copy, repairs the CRCs and expects status `want` naming section `sec`. */
 static inline int expect_damage(const uint8_t *buf, size_t len, const char *tag, uint64_t at, uint32_t value, bool in_entry,
                          ulm_status want, const char *sec) {

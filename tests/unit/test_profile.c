@@ -6,23 +6,18 @@
 #include "export.h"
 #include "profile_impl.h"
 #include "profile_run.h"
+#include "test_damage.h"
+#include "test_events.h"
 #include "ulm/ulm.h"
 #include "ulm_test.h"
 
 #define DAY 86400LL
 #define T0 1293840000LL /* 2011-01-01 00:00 UTC, a Saturday */
 
-/* Adds one event to ev (item and order by name; "" = none). */
+/* Adds one event to ev (item and order by name; "" = none), without a query. */
 static void push(ulm_events *ev, const char *user, const char *item, const char *order, int type, int64_t t, float qty,
                  double price, const char *text) {
-    ulm_event e = {ULM_NONE, ULM_NONE, ULM_NONE, ULM_NONE, t, (uint8_t)type, qty, price};
-    e.user = ulm_dict_intern(&ev->users, user, strlen(user), NULL);
-    if (*item) {
-        e.item = ulm_dict_intern(&ev->items, item, strlen(item), NULL);
-        if (text) ulm_events_set_item_text(ev, e.item, text, strlen(text), false);
-    }
-    if (*order) e.order = ulm_dict_intern(&ev->orders, order, strlen(order), NULL);
-    ulm_events_push(ev, &e);
+    ulm_test_push(ev, user, item, order, type, t, qty, price, text, NULL);
 }
 
 /* A small shop: customer A buys on three days (one return), B once, C searches. */
@@ -352,26 +347,6 @@ static uint8_t *small_bundle(size_t *len, ulm_events *ev, ulm_profiler **p, ulm_
     return buf;
 }
 
-/* Rewrites section tag's byte at offset off (within the section) and fixes the section CRC. */
-static void poke(uint8_t *buf, size_t len, const char *tag, size_t off, const void *val, size_t n) {
-    uint64_t table = 0, count = 0;
-    memcpy(&table, buf + 32, 8), memcpy(&count, buf + 40, 4);
-    for (uint64_t i = 0; i < count; i++) {
-        uint8_t *e = buf + table + 40 * i;
-        if (memcmp(e + 16, tag, 4) != 0) continue;
-        uint64_t so, ss;
-        memcpy(&so, e, 8), memcpy(&ss, e + 8, 8);
-        if (so + off + n > len) return;
-        memcpy(buf + so + off, val, n);
-        uint32_t crc = ulm_crc32c(0, buf + so, ss);
-        memcpy(e + 36, &crc, 4);
-        uint32_t tcrc = ulm_crc32c(0, buf + table, 40 * count);
-        memcpy(buf + 56, &tcrc, 4);
-        uint32_t hcrc = ulm_crc32c(0, buf, 60);
-        memcpy(buf + 60, &hcrc, 4);
-    }
-}
-
 ULM_TEST(profile_bundle_round_trip_and_damage) {
     ulm_events ev;
     ulm_profiler *p;
@@ -402,8 +377,8 @@ ULM_TEST(profile_bundle_round_trip_and_damage) {
     for (size_t c = 0; c < sizeof bad / sizeof bad[0]; c++) {
         uint8_t *b2 = malloc(len);
         memcpy(b2, buf, len);
-        if (bad[c].is_u32) poke(b2, len, bad[c].tag, bad[c].off, &bad[c].u, 4);
-        else poke(b2, len, bad[c].tag, bad[c].off, &bad[c].v, 8);
+        if (bad[c].is_u32) ASSERT_TRUE(patch(b2, len, bad[c].tag, bad[c].off, &bad[c].u, 4) == 0);
+        else ASSERT_TRUE(patch(b2, len, bad[c].tag, bad[c].off, &bad[c].v, 8) == 0);
         ulm_status s = ulm_model_load(b2, len, NULL, &m, &d);
         if (s != ULM_ERR_FORMAT) fprintf(stderr, "damage %zu (%s) gave %s\n", c, bad[c].tag, ulm_status_name(s));
         ASSERT_STATUS(s, ULM_ERR_FORMAT);

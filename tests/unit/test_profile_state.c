@@ -10,6 +10,7 @@
 
 #include "profile_impl.h"
 #include "profile_state.h"
+#include "test_events.h"
 #include "ulm/ulm.h"
 #include "ulm_test.h"
 
@@ -19,19 +20,6 @@
 static uint64_t rnd(uint64_t *s) {
     *s = *s * 6364136223846793005ull + 1442695040888963407ull;
     return *s >> 33;
-}
-
-static void push(ulm_events *ev, const char *user, const char *item, const char *order, int type, int64_t t, float qty,
-                 double price, const char *text, const char *query) {
-    ulm_event e = {ULM_NONE, ULM_NONE, ULM_NONE, ULM_NONE, t, (uint8_t)type, qty, price};
-    e.user = ulm_dict_intern(&ev->users, user, strlen(user), NULL);
-    if (*item) {
-        e.item = ulm_dict_intern(&ev->items, item, strlen(item), NULL);
-        if (text) ulm_events_set_item_text(ev, e.item, text, strlen(text), false);
-    }
-    if (*order) e.order = ulm_dict_intern(&ev->orders, order, strlen(order), NULL);
-    ulm_events_push(ev, &e);
-    if (query) ev->query[ev->n - 1] = ulm_dict_intern(&ev->queries, query, strlen(query), NULL);
 }
 
 /* 40 customers over 120 days, in time order (as a log is appended). */
@@ -55,21 +43,21 @@ static void random_shop(ulm_events *ev) {
             double price = 1.0 + (double)(rnd(&s) % 400) / 100.0;
             float qty = (float)(1 + rnd(&s) % 6);
             if (r < 5) {
-                push(ev, user, item, order, ULM_EV_PURCHASE, t, qty, price, texts[it], NULL);
-                if (r == 0) push(ev, user, item, order, ULM_EV_PURCHASE, t, 1, price, texts[it], NULL); /* same second */
+                ulm_test_push(ev, user, item, order, ULM_EV_PURCHASE, t, qty, price, texts[it], NULL);
+                if (r == 0) ulm_test_push(ev, user, item, order, ULM_EV_PURCHASE, t, 1, price, texts[it], NULL); /* same second */
             } else if (r == 5) {
-                push(ev, user, item, "", ULM_EV_PURCHASE, t, qty, price, texts[it], NULL); /* no order id */
+                ulm_test_push(ev, user, item, "", ULM_EV_PURCHASE, t, qty, price, texts[it], NULL); /* no order id */
             } else if (r == 6) {
-                push(ev, user, item, order, ULM_EV_RETURN, t + 60, 1, price, NULL, NULL);
+                ulm_test_push(ev, user, item, order, ULM_EV_RETURN, t + 60, 1, price, NULL, NULL);
             } else if (r == 7) {
-                push(ev, user, "", "", ULM_EV_SEARCH, t, 1, NAN, NULL, queries[rnd(&s) % 4]);
+                ulm_test_push(ev, user, "", "", ULM_EV_SEARCH, t, 1, NAN, NULL, queries[rnd(&s) % 4]);
             } else {
-                push(ev, user, item, "", r == 8 ? ULM_EV_VIEW : ULM_EV_CART, t, 1, NAN, texts[it], NULL);
+                ulm_test_push(ev, user, item, "", r == 8 ? ULM_EV_VIEW : ULM_EV_CART, t, 1, NAN, texts[it], NULL);
             }
         }
     /* u1 buys early and late on day 61 (the second as-of falls between: recomputed), out of table order. */
-    push(ev, "u1", "i2", "late1", ULM_EV_PURCHASE, T0 + 61 * DAY + 3600, 2, 3.5, texts[2], NULL);
-    push(ev, "u1", "i3", "late2", ULM_EV_PURCHASE, T0 + 61 * DAY + 23 * 3600, 1, 2.5, texts[3], NULL);
+    ulm_test_push(ev, "u1", "i2", "late1", ULM_EV_PURCHASE, T0 + 61 * DAY + 3600, 2, 3.5, texts[2], NULL);
+    ulm_test_push(ev, "u1", "i3", "late2", ULM_EV_PURCHASE, T0 + 61 * DAY + 23 * 3600, 1, 2.5, texts[3], NULL);
 }
 
 static int same_profile(const ulm_profile *x, const ulm_profile *y) {
@@ -138,11 +126,11 @@ ULM_TEST(profile_state_merge_of_variance_is_exact) {
     for (int i = 0; i < nd; i++) {
         char order[16];
         snprintf(order, sizeof order, "o%d", i);
-        push(&ev, "A", i % 2 ? "mug" : "lamp", order, ULM_EV_PURCHASE, T0 + days[i] * DAY + 3600 * (i % 20), 1 + i,
+        ulm_test_push(&ev, "A", i % 2 ? "mug" : "lamp", order, ULM_EV_PURCHASE, T0 + days[i] * DAY + 3600 * (i % 20), 1 + i,
              0.1 * (i + 1), i % 2 ? "RED MUG" : "GLASS LAMP", NULL);
-        if (i % 3 == 0) push(&ev, "A", "mug", order, ULM_EV_RETURN, T0 + days[i] * DAY + 3600 * 21, 1, 0.3, NULL, NULL);
+        if (i % 3 == 0) ulm_test_push(&ev, "A", "mug", order, ULM_EV_RETURN, T0 + days[i] * DAY + 3600 * 21, 1, 0.3, NULL, NULL);
     }
-    push(&ev, "B", "mug", "x", ULM_EV_PURCHASE, T0, 1, 1.0, NULL, NULL);
+    ulm_test_push(&ev, "B", "mug", "x", ULM_EV_PURCHASE, T0, 1, 1.0, NULL, NULL);
     ulm_profiler_params pp = ulm_profiler_params_init();
     pp.as_of = T0 + 201 * DAY;
     ulm_profiler *p;

@@ -10,6 +10,7 @@
 #include "ulm/ulm.h"
 #include "ulm/ulm_recommend.h"
 #include "ulm/ulm_rectrain.h"
+#include "test_catalogue.h"
 #include "test_planted.h"
 #include "ulm_test.h"
 
@@ -181,16 +182,8 @@ static int bundle(const ulm_rec_model *m, ulm_rec_quant q, uint8_t **buf, size_t
     static char names[NI][8];
     const char *strs[NI];
     uint32_t lens[NI];
-    for (uint32_t i = 0; i < NI; i++) {
-        snprintf(names[i], sizeof names[i], "i%u", i);
-        strs[i] = names[i], lens[i] = (uint32_t)strlen(names[i]);
-    }
-    uint8_t *tab;
-    size_t tlen;
-    ulm_status s = ulm_strtab_build(strs, lens, NI, &tab, &tlen);
-    if (s == ULM_OK) s = ulm_writer_section(w, "ITID", ULM_DT_STRTAB, NI, 0, 1, ULM_SECTION_REQUIRED, tab, tlen);
-    free(tab);
-    if (s == ULM_OK) s = ulm_writer_section(w, "POPR", ULM_DT_F32, NI, 0, 1, ULM_SECTION_REQUIRED, m->pop, NI * 4);
+    ulm_test_item_names(NI, names, strs, lens);
+    ulm_status s = ulm_test_catalogue(w, strs, lens, NI, m->pop);
     if (s == ULM_OK) s = ulm_rec_model_export_q(m, 1.0f, NI, q, w, NULL) /* EASE: whole rows */;
     if (s == ULM_OK) s = ulm_writer_meta(w, "model.kind", "ulm-model");
     if (s == ULM_OK) s = ulm_writer_finish(w, buf, len);
@@ -432,17 +425,10 @@ static int raw_bundle(uint32_t algo, uint32_t dt, const void *sec, size_t len, u
     uint32_t lens[NI];
     static float pop[NI], bias[NI];
     static uint32_t off[NI + 1];
-    for (uint32_t i = 0; i < NI; i++) {
-        snprintf(names[i], sizeof names[i], "i%u", i);
-        strs[i] = names[i], lens[i] = (uint32_t)strlen(names[i]), pop[i] = (float)(NI - i);
-        off[i + 1] = i + 1;
-    }
-    uint8_t *tab, hd[64] = {0};
-    size_t tlen;
-    ulm_status s = ulm_strtab_build(strs, lens, NI, &tab, &tlen);
-    if (s == ULM_OK) s = ulm_writer_section(w, "ITID", ULM_DT_STRTAB, NI, 0, 1, ULM_SECTION_REQUIRED, tab, tlen);
-    free(tab);
-    if (s == ULM_OK) s = ulm_writer_section(w, "POPR", ULM_DT_F32, NI, 0, 1, ULM_SECTION_REQUIRED, pop, NI * 4);
+    ulm_test_item_names(NI, names, strs, lens);
+    for (uint32_t i = 0; i < NI; i++) pop[i] = (float)(NI - i), off[i + 1] = i + 1;
+    uint8_t hd[64] = {0};
+    ulm_status s = ulm_test_catalogue(w, strs, lens, NI, pop);
     hd[0] = (uint8_t)algo, hd[4] = NI & 0xff, hd[5] = NI >> 8, hd[8] = algo == 3 ? NF : 0;
     if (s == ULM_OK) s = ulm_writer_section(w, "RCHD", ULM_DT_BYTES, 1, 0, 1, 0, hd, sizeof hd);
     if (algo == 3) {

@@ -9,6 +9,7 @@
 #include "ulm/ulm.h"
 #include "ulm/ulm_recommend.h"
 #include "ulm/ulm_rectrain.h"
+#include "test_catalogue.h"
 #include "test_damage.h"
 #include "test_planted.h"
 #include "ulm_test.h"
@@ -36,17 +37,8 @@ static int make_bundle(const ulm_rec_model *m, float hist_w, uint32_t keep, uint
     char names[NI][8];
     const char *strs[NI];
     uint32_t lens[NI];
-    for (uint32_t i = 0; i < NI; i++) {
-        snprintf(names[i], sizeof names[i], "i%u", i);
-        strs[i] = names[i];
-        lens[i] = (uint32_t)strlen(names[i]);
-    }
-    uint8_t *tab;
-    size_t tlen;
-    ulm_status s = ulm_strtab_build(strs, lens, NI, &tab, &tlen);
-    if (s == ULM_OK) s = ulm_writer_section(w, "ITID", ULM_DT_STRTAB, NI, 0, 1, ULM_SECTION_REQUIRED, tab, tlen);
-    free(tab);
-    if (s == ULM_OK) s = ulm_writer_section(w, "POPR", ULM_DT_F32, NI, 0, 1, ULM_SECTION_REQUIRED, m->pop, NI * 4);
+    ulm_test_item_names(NI, names, strs, lens);
+    ulm_status s = ulm_test_catalogue(w, strs, lens, NI, m->pop);
     if (s == ULM_OK) s = ulm_rec_model_export(m, hist_w, keep, w, NULL);
     if (s == ULM_OK) s = ulm_writer_meta(w, "model.kind", "ulm-model");
     if (s == ULM_OK) s = ulm_writer_finish(w, buf, len);

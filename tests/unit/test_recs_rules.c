@@ -12,6 +12,7 @@
 #include "ulm/ulm_reccycle.h"
 #include "ulm/ulm_recommend.h"
 #include "ulm/ulm_rectrain.h"
+#include "test_catalogue.h"
 #include "ulm_test.h"
 
 #define DAY 86400
@@ -97,8 +98,6 @@ static int make_bundle(const ulm_events *ev, const char *deny, uint8_t **buf, si
     uint32_t lens[64];
     for (uint32_t i = 0; i < ni; i++) strs[i] = ulm_dict_str(&ev->items, i, &lens[i]);
     ulm_writer *w;
-    uint8_t *tab;
-    size_t tlen;
     ulm_profiler_params pp = ulm_profiler_params_init();
     pp.as_of = T0 + 200 * DAY;
     ulm_profiler *prof = NULL;
@@ -107,10 +106,7 @@ static int make_bundle(const ulm_events *ev, const char *deny, uint8_t **buf, si
     uint32_t n_with;
     if (deny) dn[ulm_dict_find(&ev->items, deny, strlen(deny))] = 1;
     s = ulm_writer_new(ULM_KIND_MODEL, NULL, &w);
-    if (s == ULM_OK) s = ulm_strtab_build(strs, lens, ni, &tab, &tlen);
-    if (s == ULM_OK) s = ulm_writer_section(w, "ITID", ULM_DT_STRTAB, ni, 0, 1, ULM_SECTION_REQUIRED, tab, tlen);
-    free(tab);
-    if (s == ULM_OK) s = ulm_writer_section(w, "POPR", ULM_DT_F32, ni, 0, 1, ULM_SECTION_REQUIRED, rm.pop, ni * 4);
+    if (s == ULM_OK) s = ulm_test_catalogue(w, strs, lens, ni, rm.pop);
     if (s == ULM_OK) s = ulm_rec_model_export(&rm, 4.0f, 100, w, NULL);
     if (s == ULM_OK) s = ulm_repurchase_cycles(ev, 5, days, &n_with);
     if (s == ULM_OK) s = ulm_repurchase_cycles_write(days, ni, w);
@@ -276,14 +272,11 @@ static ulm_status load_rcrp(const float *v, uint32_t rows, bool as_u32, ulm_diag
     const char *ids[] = {"a", "b", "c"};
     const uint32_t lens[] = {1, 1, 1};
     const float pop[] = {3, 2, 1};
-    uint8_t *tab, *buf = NULL;
-    size_t tlen, len = 0;
+    uint8_t *buf = NULL;
+    size_t len = 0;
     ulm_writer *w;
     ulm_status s = ulm_writer_new(ULM_KIND_MODEL, NULL, &w);
-    if (s == ULM_OK) s = ulm_strtab_build(ids, lens, 3, &tab, &tlen);
-    if (s == ULM_OK) s = ulm_writer_section(w, "ITID", ULM_DT_STRTAB, 3, 0, 1, ULM_SECTION_REQUIRED, tab, tlen);
-    free(tab);
-    if (s == ULM_OK) s = ulm_writer_section(w, "POPR", ULM_DT_F32, 3, 0, 1, ULM_SECTION_REQUIRED, pop, 12);
+    if (s == ULM_OK) s = ulm_test_catalogue(w, ids, lens, 3, pop);
     if (s == ULM_OK) s = ulm_writer_section(w, "RCRP", as_u32 ? ULM_DT_U32 : ULM_DT_F32, rows, 1, 1, 0, v, 4 * rows);
     if (s == ULM_OK) s = ulm_writer_finish(w, &buf, &len);
     ulm_writer_free(w);

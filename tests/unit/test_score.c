@@ -10,6 +10,8 @@
 #include "churn_store.h"
 #include "ulm/ulm_churn_train.h"
 #include "ulm/ulm_score.h"
+#include "test_catalogue.h"
+#include "test_damage.h"
 #include "ulm_test.h"
 
 #define NI 6
@@ -49,16 +51,9 @@ typedef struct offers_cfg {
 static ulm_status build(const ulm_churn *c, const offers_cfg *oc, uint8_t **buf, size_t *len) {
     uint32_t lens[NI];
     for (int i = 0; i < NI; i++) lens[i] = 1;
-    uint8_t *tab;
-    size_t tl;
     ulm_writer *w;
     ulm_status s = ulm_writer_new(ULM_KIND_MODEL, NULL, &w);
-    if (s == ULM_OK) s = ulm_strtab_build(item_ids, lens, NI, &tab, &tl);
-    if (s == ULM_OK) {
-        s = ulm_writer_section(w, "ITID", ULM_DT_STRTAB, NI, 0, 1, ULM_SECTION_REQUIRED, tab, tl);
-        free(tab);
-    }
-    if (s == ULM_OK) s = ulm_writer_section(w, "POPR", ULM_DT_F32, NI, 0, 1, ULM_SECTION_REQUIRED, pop, sizeof pop);
+    if (s == ULM_OK) s = ulm_test_catalogue(w, item_ids, lens, NI, pop);
     const char *names[ULM_CF_COUNT];
     for (uint32_t f = 0; f < ULM_CF_COUNT; f++) names[f] = ulm_cust_feature_name(f);
     if (s == ULM_OK && c) s = ulm_churn_sections_add(w, c, names, NULL, true, NULL);
@@ -220,29 +215,6 @@ ULM_TEST(score_churn_and_offer_match_the_parts) {
     return 0;
 }
 
-/* Patches 8 bytes of the NBAO body in a bundle: the section is found by its tag in the table. */
-static void patch_nbao(uint8_t *buf, size_t at, const void *v, size_t n) {
-    uint64_t table, count;
-    memcpy(&table, buf + 32, 8);
-    count = buf[40] | (uint32_t)buf[41] << 8;
-    for (uint64_t i = 0; i < count; i++) {
-        uint8_t *e = buf + table + 40 * i;
-        if (memcmp(e + 16, "NBAO", 4) == 0) {
-            uint64_t off;
-            memcpy(&off, e, 8);
-            memcpy(buf + off + at, v, n);
-            uint64_t size;
-            memcpy(&size, e + 8, 8);
-            uint32_t crc = ulm_crc32c(0, buf + off, size);
-            memcpy(e + 36, &crc, 4);
-        }
-    }
-    uint32_t tcrc = ulm_crc32c(0, buf + table, 40 * count);
-    memcpy(buf + 56, &tcrc, 4);
-    uint32_t hcrc = ulm_crc32c(0, buf, 60);
-    memcpy(buf + 60, &hcrc, 4);
-}
-
 ULM_TEST(score_offer_sections_validated) {
     ulm_churn *c = risk_model();
     offers_cfg oc = {2, {"coupon", "ship"}, {{2.5, 0.08}, {1.2, 0.05}}, 0.1};
@@ -254,7 +226,7 @@ ULM_TEST(score_offer_sections_validated) {
     } bad[] = {{32, NAN}, {32, -1}, {40, 1.5}, {48, -2}, {8, 2}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ASSERT_STATUS(build(c, &oc, &buf, &len), ULM_OK);
-        patch_nbao(buf, bad[i].at, &bad[i].v, 8);
+        ASSERT_TRUE(patch(buf, len, "NBAO", bad[i].at, &bad[i].v, 8) == 0);
         ulm_model *m = NULL;
         ulm_diag d;
         ASSERT_STATUS(ulm_model_load(buf, len, NULL, &m, &d), ULM_ERR_FORMAT);
@@ -263,13 +235,13 @@ ULM_TEST(score_offer_sections_validated) {
     }
     uint32_t k0 = 0, k9 = 9;
     ASSERT_STATUS(build(c, &oc, &buf, &len), ULM_OK);
-    patch_nbao(buf, 0, &k0, 4);
+    ASSERT_TRUE(patch(buf, len, "NBAO", 0, &k0, 4) == 0);
     ulm_model *m = NULL;
     ulm_diag d;
     ASSERT_STATUS(ulm_model_load(buf, len, NULL, &m, &d), ULM_ERR_FORMAT);
     free(buf);
     ASSERT_STATUS(build(c, &oc, &buf, &len), ULM_OK);
-    patch_nbao(buf, 0, &k9, 4);
+    ASSERT_TRUE(patch(buf, len, "NBAO", 0, &k9, 4) == 0);
     ASSERT_STATUS(ulm_model_load(buf, len, NULL, &m, &d), ULM_ERR_FORMAT);
     free(buf);
     ulm_churn_free(c);
