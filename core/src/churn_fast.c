@@ -144,11 +144,13 @@ float ulm__churn_margin1(const ulm_churn *m, const float *x) {
         for (uint32_t f = 0; f < m->n_features; f++) s += ulm__linear_term(m, f, x[f]);
         return s;
     }
-    if (m->fast16) {
+    float s;
+    if (m->lane_nodes) {
+        if (ulm__churn_lanes_sum(m, x, &s)) return s;
+    } else if (m->fast16) {
         uint8_t c[ULM__CMP_MAX];
         if (cmp_row(m, x, c)) return cmp_sum(m, c);
     } else if (m->fast_depth) {
-        float s;
         if (ulm__churn_bin_sum(m, x, &s)) return s;
     }
     return ulm__churn_walk_sum(m, x);

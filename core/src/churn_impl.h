@@ -75,6 +75,19 @@ struct ulm_churn {
     uint32_t *cmp_start;            /* bin_class[16] + 1 */
     uint32_t *cat_feat, *cat_start; /* n_cat_blocks, n_cat_blocks + 1 */
     float *cmp_thr;                 /* cat_start[n_cat_blocks] */
+    /* the lane form of the complete trees (churn_lanes.c; NULL when not built): trees in groups of W = ULM__LANES
+     * byte lanes, one lane per tree. A row's slots are the used numeric features' bins
+     * (plan order) then the codes of the lane_cat_feat features, in lane_tables 16-byte tables. Per group
+     * and node (breadth-first), three rows of W bytes: the node's slot, lo and w; the row goes left when
+     * its slot value v has 0 <= v - lo <= w (numeric: lo 0, w the bin k; category pair: lo the code, w 0;
+     * padding: w 255). */
+    uint8_t *lane_nodes;
+    /* per numeric slot e (plan order) at lane_thr[lane_thr_off[e]..]: 16 pivots (thresholds 15, 31, ..., +inf
+     * past the last), then the thresholds padded with +inf to 16 (n / 16 + 1) */
+    float *lane_thr;
+    uint32_t *lane_thr_off;
+    uint32_t *lane_cat_feat;
+    uint32_t n_lane_cats, lane_tables;
     /* calibration of the margin */
     uint32_t calib;
     float platt_a, platt_b; /* p = 1 / (1 + exp(-(a * margin + b))) */
@@ -85,6 +98,19 @@ struct ulm_churn {
 #define ULM__CMP_MAX 8192 /* comparisons of a row kept on the stack */
 #define ULM__CMP_LANES 4 /* each feature's compares are padded to a multiple of this */
 
+#define ULM__LANES_DEPTH 6 /* deepest trees the lane form takes */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define ULM__LANES 32 /* the lane form's trees per group (AVX2 bytes), where it is compiled */
+#else
+#define ULM__LANES 0
+#endif
+/* Byte lanes one row's trees are scored in: ULM__LANES when the CPU has AVX2 (checked at run time), else 0. */
+uint32_t ulm__churn_lanes_width(void);
+/* Builds the lane form from the packed nodes and the binning plan when the model and machine allow
+ * (churn_lanes_build.c); NOMEM only on allocation failure. */
+ulm_status ulm__churn_lanes_build(ulm_churn *m);
+/* Margin of one row through the lane form into *s; false as ulm__churn_bin_sum (those rows take the walk). */
+bool ulm__churn_lanes_sum(const ulm_churn *m, const float *x, float *s);
 /* Builds the scoring layout of a tree model when possible (allocates; NOMEM only on allocation failure). */
 ulm_status ulm__churn_prepare(ulm_churn *m);
 /* Builds the complete-tree arrays from the node table and the bin tables (ext_pair, bin_off, bin_thr) already

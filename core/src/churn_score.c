@@ -49,6 +49,8 @@ ulm_status ulm__churn_alloc_linear(ulm_churn *m) {
     return m->cat_coef ? ULM_OK : ULM_ERR_NOMEM;
 }
 
+static void drop_fast(ulm_churn *m);
+
 void ulm_churn_free(ulm_churn *m) {
     if (!m) return;
     const ulm_allocator *a = m->alloc;
@@ -63,19 +65,7 @@ void ulm_churn_free(ulm_churn *m) {
     ulm__free(a, m->nodes, 0);
     ulm__free(a, m->cover, 0);
     ulm__free(a, m->cat_bits, 0);
-    ulm__free(a, m->fast_nodes, 0);
-    ulm__free(a, m->fast_leaves, 0);
-    ulm__free(a, m->ext_pair, 0);
-    ulm__free(a, m->bin_off, 0);
-    ulm__free(a, m->bin_thr, 0);
-    ulm__free(a, m->plan_feat, 0);
-    ulm__free(a, m->plan_off, 0);
-    ulm__free(a, m->bin_pad, 0);
-    ulm__free(a, m->fast16, 0);
-    ulm__free(a, m->cmp_start, 0);
-    ulm__free(a, m->cat_feat, 0);
-    ulm__free(a, m->cat_start, 0);
-    ulm__free(a, m->cmp_thr, 0);
+    drop_fast(m);
     ulm__free(a, m->iso_x, 0);
     ulm__free(a, m->iso_y, 0);
     ulm__free(a, m, sizeof *m);
@@ -178,6 +168,15 @@ static void drop_fast(ulm_churn *m) {
     ulm__free(m->alloc, m->cat_feat, 0);
     ulm__free(m->alloc, m->cat_start, 0);
     ulm__free(m->alloc, m->cmp_thr, 0);
+    ulm__free(m->alloc, m->lane_nodes, 0);
+    ulm__free(m->alloc, m->lane_cat_feat, 0);
+    ulm__free(m->alloc, m->lane_thr, 0);
+    ulm__free(m->alloc, m->lane_thr_off, 0);
+    m->lane_thr = NULL;
+    m->lane_thr_off = NULL;
+    m->lane_nodes = NULL;
+    m->lane_cat_feat = NULL;
+    m->n_lane_cats = m->lane_tables = 0;
     m->cmp_start = m->cat_feat = m->cat_start = NULL;
     m->cmp_thr = NULL;
     m->n_cat_blocks = 0;
@@ -318,7 +317,8 @@ ulm_status ulm__churn_fill_fast(ulm_churn *m) {
     for (uint32_t t = 0; t < m->n_trees; t++)
         fill_fast(m, m->fast_nodes + (size_t)t * ni, m->fast_leaves + (size_t)t * (ni + 1), D, 0, 0, m->roots[t], 0);
     m->fast_depth = D;
-    return build_cmp(m);
+    ulm_status st = build_cmp(m);
+    return st == ULM_OK ? ulm__churn_lanes_build(m) : st;
 }
 
 ulm_status ulm__churn_prepare(ulm_churn *m) {

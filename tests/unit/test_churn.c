@@ -10,10 +10,7 @@
 #include "ulm_test.h"
 
 static uint64_t rs = 12345;
-static double urand(void) {
-    rs = rs * 6364136223846793005ull + 1442695040888963407ull;
-    return (double)(rs >> 11) / 9007199254740992.0;
-}
+static double urand(void) { return ulm_test_uniform(&rs); }
 
 /* A synthetic table: 3 numeric features (one with missing values) and one categorical (5 categories),
  * labels drawn from a known logistic model. */
@@ -403,11 +400,17 @@ ULM_TEST(churn_scoring_layout_matches_node_walk) {
         ASSERT_TRUE(memcmp(&one, &want, sizeof one) == 0);
         ASSERT_TRUE(memcmp(&batch[r], &want, sizeof one) == 0);
         ASSERT_TRUE(memcmp(&p1, &pb[r], sizeof p1) == 0);
-        /* single rows also through the binned form (what models with more than ULM__CMP_MAX comparisons use) */
+        /* single rows also through the comparison form (what the lane form leaves, and the wasm builds) and
+         * the binned form (what models with more than ULM__CMP_MAX comparisons use) */
+        uint8_t *lanes = m->lane_nodes;
+        m->lane_nodes = NULL;
+        ulm_churn_margin(m, s.x + (size_t)r * 4, 1, &one);
+        ASSERT_TRUE(memcmp(&one, &want, sizeof one) == 0);
         uint16_t *keep = m->fast16;
         m->fast16 = NULL;
         ulm_churn_margin(m, s.x + (size_t)r * 4, 1, &one);
         m->fast16 = keep;
+        m->lane_nodes = lanes;
         ASSERT_TRUE(memcmp(&one, &want, sizeof one) == 0);
     }
     /* batches through the binned form too */

@@ -5,6 +5,7 @@
 #define ULM_TEST_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,5 +55,11 @@
             return 1;                                                                                         \
         }                                                                                                     \
     } while (0)
+
+/* A uniform draw in [0, 1) from a 64-bit LCG state (Knuth's MMIX constants), for synthetic test data. */
+static inline double ulm_test_uniform(uint64_t *state) {
+    *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(*state >> 11) / 9007199254740992.0;
+}
 
 #endif
