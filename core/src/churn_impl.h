@@ -76,11 +76,10 @@ struct ulm_churn {
     uint32_t *cat_feat, *cat_start; /* n_cat_blocks, n_cat_blocks + 1 */
     float *cmp_thr;                 /* cat_start[n_cat_blocks] */
     /* the lane form of the complete trees (churn_lanes.c; NULL when not built): trees in groups of W = ULM__LANES
-     * byte lanes, one lane per tree. A row's slots are the used numeric features' bins
-     * (plan order) then the codes of the lane_cat_feat features, in lane_tables 16-byte tables. Per group
-     * and node (breadth-first), three rows of W bytes: the node's slot, lo and w; the row goes left when
-     * its slot value v has 0 <= v - lo <= w (numeric: lo 0, w the bin k; category pair: lo the code, w 0;
-     * padding: w 255). */
+     * byte lanes, one lane per tree. A row's slots are the used numeric features' bins (plan order) then the
+     * codes of the lane_cat_feat features, in lane_tables 16-byte tables. Per group and node (breadth-first),
+     * two rows of W bytes: a, the node's slot (| 64 for a category test), and b, its bin k (left when the
+     * slot value is <= k; padding nodes: slot 0, k 255) or category code (left when equal). */
     uint8_t *lane_nodes;
     /* per numeric slot e (plan order) at lane_thr[lane_thr_off[e]..]: 16 pivots (thresholds 15, 31, ..., +inf
      * past the last), then the thresholds padded with +inf to 16 (n / 16 + 1) */
