@@ -77,7 +77,52 @@ int ulm__chol_factor(float *a, size_t n) {
     return 0;
 }
 
-void ulm__chol_subst(const float *a, float *b, size_t n) {
+__attribute__((noinline)) void ulm__chol_fwd(const float *a, float *b, size_t n) {
     for (size_t i = 0; i < n; i++) b[i] = (b[i] - dot8(a + i * n, b, i)) / a[i * n + i];
+}
+
+__attribute__((noinline)) void ulm__chol_bwd(const float *a, float *b, size_t n) {
     for (size_t i = n; i-- > 0;) b[i] = (b[i] - dot8(a + i * n + i + 1, b + i + 1, n - i - 1)) / a[i * n + i];
+}
+
+void ulm__chol_subst(const float *a, float *b, size_t n) {
+    ulm__chol_fwd(a, b, n);
+    ulm__chol_bwd(a, b, n);
+}
+
+void ulm__chol_cols(const float *l, size_t n, const float *y, size_t m, float *x) {
+    if (m == 1) { /* one column: ulm__chol_fwd itself, the same sums */
+        memcpy(x, y, n * sizeof *x);
+        ulm__chol_fwd(l, x, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) { /* row i of X from rows 0..i-1: each entry's sum in dot8's order */
+        const float *li = l + i * n;
+        float *xi = x + i * m;
+        size_t i8 = i & ~(size_t)7;
+#if defined(__wasm_simd128__)
+        for (size_t q = 0; q < m; q += 4) { /* four columns, one per lane; pointers stepped, no index arithmetic */
+            v128_t s[8];
+            for (int k = 0; k < 8; k++) s[k] = wasm_f32x4_splat(0.0f);
+            const float *xt = x + q, *lt = li, *yq = y + q * n + i;
+            for (size_t t = 0; t < i8; t += 8, xt += 8 * m, lt += 8)
+                for (int k = 0; k < 8; k++)
+                    s[k] = wasm_f32x4_add(s[k], wasm_f32x4_mul(wasm_f32x4_splat(lt[k]), wasm_v128_load(xt + k * m)));
+            v128_t v = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(s[0], s[4]), wasm_f32x4_add(s[1], s[5])),
+                                      wasm_f32x4_add(wasm_f32x4_add(s[2], s[6]), wasm_f32x4_add(s[3], s[7])));
+            for (size_t t = i8; t < i; t++, xt += m)
+                v = wasm_f32x4_add(v, wasm_f32x4_mul(wasm_f32x4_splat(li[t]), wasm_v128_load(xt)));
+            v128_t b = wasm_f32x4_make(yq[0], yq[n], yq[2 * n], yq[3 * n]);
+            wasm_v128_store(xi + q, wasm_f32x4_div(wasm_f32x4_sub(b, v), wasm_f32x4_splat(li[i])));
+        }
+#else
+        for (size_t q = 0; q < m; q++) {
+            float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            for (size_t t = 0; t < i8; t++) s[t & 7] += li[t] * x[t * m + q];
+            float v = ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+            for (size_t t = i8; t < i; t++) v += li[t] * x[t * m + q];
+            xi[q] = (y[q * n + i] - v) / li[i];
+        }
+#endif
+    }
 }
