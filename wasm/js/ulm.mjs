@@ -420,10 +420,7 @@ class Model {
     } else {
       if (history === null || typeof history === 'string' || typeof history[Symbol.iterator] !== 'function')
         throw new TypeError('ulm: history must be an array of item ids');
-      // One buffer: lens[n] (u32), then the found indices[n] (u32), then the UTF-8 ids back to
-      // back, written straight into wasm memory (TextEncoder.encode per id costs more than the lookup).
       const ids = [];
-      let cap = 0;
       for (const id of history) {
         let str = idString(id, 'item id');
         const at = str.indexOf('@');
@@ -438,23 +435,27 @@ class Model {
         }
         if (times) times[ids.length] = when;
         ids.push(str);
-        cap += 3 * str.length;
       }
       if (times) for (let i = 0; i < ids.length; i++) times[i] ??= INT64_MAX;
       if (ids.length) {
+        // Indices from the model's id -> index map, each id looked up in wasm once (the map grows
+        // only with ids the bundle has); unknown ids stay 0xFFFFFFFF (ignored by the core), so
+        // times stay aligned.
+        const index = (this.#nameTables().index ??= new Map());
         const n = ids.length;
-        owned = rt.alloc(8 * n + cap);
+        owned = rt.alloc(4 * n);
+        for (let i = 0; i < n; i++) {
+          let idx = index.get(ids[i]);
+          if (idx === undefined) {
+            idx = this.#find('ulm_wasm_item_find', ids[i]);
+            if (idx >= 0) index.set(ids[i], idx);
+          }
+          ids[i] = idx;
+        }
         const dv = new DataView(rt.memory());
-        const u8 = rt.u8();
-        let at = owned + 8 * n;
-        ids.forEach((str, i) => {
-          const len = writeUtf8(str, u8, at);
-          dv.setUint32(owned + 4 * i, len, true);
-          at += len;
-        });
-        histPtr = owned + 4 * n;
-        histLen = n;  // unknown ids stay as 0xFFFFFFFF (ignored by the core), so times stay aligned
-        rt.fn.ulm_wasm_items_find_all(h, owned + 8 * n, owned, n, histPtr);
+        for (let i = 0; i < n; i++) dv.setUint32(owned + 4 * i, ids[i] >>> 0, true);
+        histPtr = owned;
+        histLen = n;
       }
     }
 
