@@ -165,7 +165,7 @@ static int als_fold_in(const ulm_model *m, const uint32_t *h, size_t nh, const l
     const ulm__recs *r = m->recs;
     size_t f = r->factors, mp = nh == 1 ? 1 : (nh + 3) & ~(size_t)3;
     float c = 1.0f + r->alpha * r->hist_weight;
-    if (r->gram_chol && 3 * mp <= f && mp <= FOLD_BATCH) {
+    if (r->gram_chol && 2 * mp <= f && mp <= FOLD_BATCH) {
         float *w = l->a, *s = w + f * mp, *z = l->y2;
         for (size_t q = 0; q < mp; q++) { /* Y, with zero rows up to mp */
             float *yq = l->yh + q * f;

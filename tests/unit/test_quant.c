@@ -136,10 +136,10 @@ ULM_TEST(quant_q8_fused_scan_skips_exactly) {
     return 0;
 }
 
-/* ulm__chol_cols (the Woodbury fold-in's W = L^-1 Y^T, all history rows at once) against
- * ulm__chol_fwd on each row, bit for bit, and against a forward substitution in double, for n with
- * and without a multiple of eight and m = 1 and multiples of four. */
-ULM_TEST(quant_chol_cols_is_chol_fwd_per_row) {
+/* ulm__chol_cols (the Woodbury fold-in's W = L^-1 Y^T, all history rows at once): for one row
+ * ulm__chol_fwd bit for bit, for more (multiples of four) each entry's sum in t order, bit for bit,
+ * and every entry against a forward substitution in double, for n odd and even. */
+ULM_TEST(quant_chol_cols_is_forward_substitution) {
     enum { NM = 64, MM = 20 };
     static float a[NM * NM], y[MM * NM], x[NM * MM], v[NM];
     uint32_t s = 7;
@@ -163,12 +163,17 @@ ULM_TEST(quant_chol_cols_is_chol_fwd_per_row) {
             for (size_t q = 0; q < m; q++) {
                 double ref[NM];
                 for (size_t i = 0; i < n; i++) {
-                    v[i] = y[q * n + i];
                     double e = y[q * n + i];
                     for (size_t t = 0; t < i; t++) e -= (double)a[i * n + t] * ref[t];
                     ref[i] = e / a[i * n + i];
+                    float f = 0; /* the same sum in float, in t order */
+                    for (size_t t = 0; t < i; t++) f += a[i * n + t] * v[t];
+                    v[i] = (y[q * n + i] - f) / a[i * n + i];
                 }
-                ulm__chol_fwd(a, v, n);
+                if (m == 1) {
+                    for (size_t i = 0; i < n; i++) v[i] = y[i];
+                    ulm__chol_fwd(a, v, n);
+                }
                 for (size_t i = 0; i < n; i++) {
                     ASSERT_TRUE(x[i * m + q] == v[i]);
                     ASSERT_NEAR(x[i * m + q], ref[i], 1e-4 * (1 + fabs(ref[i])));
