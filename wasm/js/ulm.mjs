@@ -441,7 +441,7 @@ class Model {
         // Indices from the model's id -> index map, each id looked up in wasm once (the map grows
         // only with ids the bundle has); unknown ids stay 0xFFFFFFFF (ignored by the core), so
         // times stay aligned.
-        const index = (this.#nameTables().index ??= new Map());
+        const index = this.#nameTables().index;
         const n = ids.length;
         owned = rt.alloc(4 * n);
         for (let i = 0; i < n; i++) {
@@ -872,14 +872,20 @@ class Model {
   #names = null;
 
   #cached(table, fn, idx) {
-    let v = table[idx];
-    if (v === undefined) table[idx] = v = this.#rt.strCall(this.#rt.fn[fn], this.#h, idx);
+    let v = table.get(idx);
+    if (v === undefined) table.set(idx, (v = this.#rt.strCall(this.#rt.fn[fn], this.#h, idx)));
     return v;
   }
 
   // model.score()'s object from the answer block at p (the SR_* layout of wasm/shim_score.c), with the
   // keys, order and values of the JSON answer (docs/api-js.md).
-  #nameTables() { return (this.#names ??= { id: [], name: [], feat: [], offer: [], seg: [] }); }
+  // Maps, not arrays: filled at scattered indices, an array falls back to slow dictionary elements.
+  // index: item id -> index (recommend's history), only for ids the bundle has.
+  #nameTables() {
+    return (this.#names ??= {
+      id: new Map(), name: new Map(), feat: new Map(), offer: new Map(), seg: new Map(), index: new Map(),
+    });
+  }
 
   #scoreAnswer(p) {
     const rt = this.#rt;
