@@ -405,7 +405,7 @@ class Model {
     }
     if (allow !== undefined && (allow === null || typeof allow === 'string' || typeof allow[Symbol.iterator] !== 'function'))
       throw new TypeError('ulm: allow must be an array of item ids');
-    const nowS = BigInt(now === undefined ? Math.floor(Date.now() / 1000) : toUnixSeconds(now, 'now'));
+    const nowS = now === undefined ? currentUnixSeconds() : BigInt(toUnixSeconds(now, 'now'));
     let times = null;
 
     let histPtr = 0;
@@ -499,13 +499,13 @@ class Model {
         };
         const name = this.#cached(c.name, 'ulm_wasm_item_name', idx);
         if (name) rec.name = name;  // as the native command: only items that have a name
-        const because = [];
+        let because = null;  // no array per item unless it has reasons
         for (let r = 0; r < explain; r++) {
           const j = dv.getUint32(why + 4 * (i * explain + r), true);
           if (j === 0xffffffff) break;
-          because.push(this.#cached(c.id, 'ulm_wasm_item_id', j));
+          (because ??= []).push(this.#cached(c.id, 'ulm_wasm_item_id', j));
         }
-        if (because.length) rec.because = because;  // as the native command: only when there are reasons
+        if (because) rec.because = because;  // as the native command: only when there are reasons
         res.push(rec);
       }
       return res;
@@ -1049,6 +1049,14 @@ class Model {
 const CHURN_TYPES = { view: 0, cart: 1, purchase: 2, return: 3 };
 
 // Unix seconds (a whole number) of a Date, an ISO-8601 string or a number of seconds.
+// The current time in Unix seconds as a BigInt, made anew only when the second changes.
+let nowSeconds = NaN, nowBig = 0n;
+function currentUnixSeconds() {
+  const t = Math.floor(Date.now() / 1000);
+  if (t !== nowSeconds) nowBig = BigInt((nowSeconds = t));
+  return nowBig;
+}
+
 function toUnixSeconds(t, what) {
   let ms;
   if (t instanceof Date) ms = t.getTime();
