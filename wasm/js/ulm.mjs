@@ -872,19 +872,25 @@ class Model {
   #names = null;
 
   #cached(table, fn, idx) {
-    let v = table.get(idx);
-    if (v === undefined) table.set(idx, (v = this.#rt.strCall(this.#rt.fn[fn], this.#h, idx)));
+    let v = table[idx];
+    if (v === undefined) table[idx] = v = this.#rt.strCall(this.#rt.fn[fn], this.#h, idx);
     return v;
   }
 
   // model.score()'s object from the answer block at p (the SR_* layout of wasm/shim_score.c), with the
   // keys, order and values of the JSON answer (docs/api-js.md).
-  // Maps, not arrays: filled at scattered indices, an array falls back to slow dictionary elements.
-  // index: item id -> index (recommend's history), only for ids the bundle has.
+  // The item tables are filled up front with undefined: filled at scattered indices, an empty array
+  // falls back to slow dictionary elements (and a Map lookup costs about as much). index: item id ->
+  // index (recommend's history), only for ids the bundle has.
   #nameTables() {
-    return (this.#names ??= {
-      id: new Map(), name: new Map(), feat: new Map(), offer: new Map(), seg: new Map(), index: new Map(),
-    });
+    if (!this.#names) {
+      const n = this.itemCount;
+      this.#names = {
+        id: new Array(n).fill(undefined), name: new Array(n).fill(undefined), feat: [], offer: [], seg: [],
+        index: new Map(),
+      };
+    }
+    return this.#names;
   }
 
   #scoreAnswer(p) {
