@@ -77,7 +77,68 @@ int ulm__chol_factor(float *a, size_t n) {
     return 0;
 }
 
-void ulm__chol_subst(const float *a, float *b, size_t n) {
+__attribute__((noinline)) void ulm__chol_fwd(const float *a, float *b, size_t n) {
     for (size_t i = 0; i < n; i++) b[i] = (b[i] - dot8(a + i * n, b, i)) / a[i * n + i];
+}
+
+__attribute__((noinline)) void ulm__chol_bwd(const float *a, float *b, size_t n) {
     for (size_t i = n; i-- > 0;) b[i] = (b[i] - dot8(a + i * n + i + 1, b + i + 1, n - i - 1)) / a[i * n + i];
+}
+
+void ulm__chol_subst(const float *a, float *b, size_t n) {
+    ulm__chol_fwd(a, b, n);
+    ulm__chol_bwd(a, b, n);
+}
+
+#if defined(__wasm_simd128__)
+/* Rows i and i + 1 (when two) of X for the W * 4 columns from q: both rows' sums over the rows t < i
+ * share each load of X's row t, then row i is finished and row i + 1 takes its term t = i. */
+static inline __attribute__((always_inline)) void cols2(const float *l, size_t n, const float *y, size_t m,
+                                                         float *x, size_t i, bool two, size_t q, int W) {
+    const float *l0 = l + i * n, *l1 = two ? l0 + n : l0, *xt = x + q;
+    v128_t a[4], c[4];
+    for (int k = 0; k < W; k++) a[k] = c[k] = wasm_f32x4_splat(0.0f);
+    for (size_t t = 0; t < i; t++, xt += m) {
+        v128_t s0 = wasm_f32x4_splat(l0[t]), s1 = wasm_f32x4_splat(l1[t]);
+        for (int k = 0; k < W; k++) {
+            v128_t v = wasm_v128_load(xt + 4 * k);
+            a[k] = wasm_f32x4_add(a[k], wasm_f32x4_mul(s0, v));
+            c[k] = wasm_f32x4_add(c[k], wasm_f32x4_mul(s1, v));
+        }
+    }
+    for (int k = 0; k < W; k++) {
+        const float *yk = y + (q + 4 * k) * n + i;
+        v128_t r = wasm_f32x4_div(wasm_f32x4_sub(wasm_f32x4_make(yk[0], yk[n], yk[2 * n], yk[3 * n]), a[k]),
+                                  wasm_f32x4_splat(l0[i]));
+        wasm_v128_store(x + i * m + q + 4 * k, r);
+        if (!two) continue;
+        v128_t s = wasm_f32x4_add(c[k], wasm_f32x4_mul(wasm_f32x4_splat(l1[i]), r));
+        wasm_v128_store(x + (i + 1) * m + q + 4 * k,
+                        wasm_f32x4_div(wasm_f32x4_sub(wasm_f32x4_make(yk[1], yk[n + 1], yk[2 * n + 1], yk[3 * n + 1]), s),
+                                       wasm_f32x4_splat(l1[i + 1])));
+    }
+}
+#endif
+
+void ulm__chol_cols(const float *l, size_t n, const float *y, size_t m, float *x) {
+    if (m == 1) { /* one column: ulm__chol_fwd itself */
+        memcpy(x, y, n * sizeof *x);
+        ulm__chol_fwd(l, x, n);
+        return;
+    }
+    /* Each entry: x[i][q] = (y_q[i] - sum over t < i of L[i][t] x[t][q], added in t order) / L[i][i]. */
+#if defined(__wasm_simd128__)
+    for (size_t i = 0; i < n; i += 2) { /* two rows at a time, sixteen columns, then four */
+        size_t q = 0;
+        for (; q + 16 <= m; q += 16) cols2(l, n, y, m, x, i, i + 1 < n, q, 4);
+        for (; q < m; q += 4) cols2(l, n, y, m, x, i, i + 1 < n, q, 1);
+    }
+#else
+    for (size_t i = 0; i < n; i++)
+        for (size_t q = 0; q < m; q++) {
+            float v = 0;
+            for (size_t t = 0; t < i; t++) v += l[i * n + t] * x[t * m + q];
+            x[i * m + q] = (y[q * n + i] - v) / l[i * n + i];
+        }
+#endif
 }

@@ -10,7 +10,18 @@
 #include <wasm_simd128.h>
 #endif
 
-uint16_t ulm__f16_from_f32(float v) {
+/* The scorer's wasm builds compile this file for speed (-O3: the per-row loops below); the functions
+ * that run once per bundle or per call over f values are marked COLD there and kept small (-Oz's
+ * choices for them), as are leftover loops behind SIMD ones (NOVEC: no vectorised copy). */
+#if defined(__wasm__) && defined(__clang__)
+#define COLD __attribute__((minsize))
+#define NOVEC _Pragma("clang loop vectorize(disable)")
+#else
+#define COLD
+#define NOVEC
+#endif
+
+COLD uint16_t ulm__f16_from_f32(float v) {
     uint32_t x;
     memcpy(&x, &v, 4);
     uint16_t sign = (uint16_t)((x >> 16) & 0x8000u);
@@ -31,7 +42,7 @@ uint16_t ulm__f16_from_f32(float v) {
     return (uint16_t)(sign | h);
 }
 
-float ulm__f16_to_f32(uint16_t h) {
+COLD float ulm__f16_to_f32(uint16_t h) {
     uint32_t s = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, bits;
     if (e == 0) {
         float v = (float)m * 5.9604644775390625e-8f; /* m * 2^-24, exact */
@@ -46,7 +57,7 @@ float ulm__f16_to_f32(uint16_t h) {
 /* Nearest integer to v, ties away from zero, in every build alike. */
 static inline int32_t round_away(float v) { return v >= 0 ? (int32_t)(v + 0.5f) : -(int32_t)(-v + 0.5f); }
 
-float ulm__q8_row(const float *y, size_t f, size_t stride, int8_t *q) {
+COLD float ulm__q8_row(const float *y, size_t f, size_t stride, int8_t *q) {
     float mx = 0;
     for (size_t t = 0; t < f; t++) mx = fabsf(y[t]) > mx ? fabsf(y[t]) : mx;
     memset(q, 0, stride);
@@ -59,7 +70,7 @@ float ulm__q8_row(const float *y, size_t f, size_t stride, int8_t *q) {
     return mx / 127.0f;
 }
 
-float ulm__quant_i16(const float *x, size_t f, size_t stride, int16_t *xq) {
+COLD float ulm__quant_i16(const float *x, size_t f, size_t stride, int16_t *xq) {
     /* |q| <= 128, so stride * 128 * top must stay below 2^31. */
     int32_t top = (int32_t)(2147483647u / (128u * (uint32_t)(stride ? stride : 1)));
     if (top > 32767) top = 32767;
@@ -124,13 +135,13 @@ static inline __attribute__((always_inline)) v128_t dot4(const int8_t *r, const 
  * below stay above every score they bound (see ulm__q8_next). */
 static float norm_up(int64_t ss) { return (float)(sqrt((double)ss) * (1.0 + 0x1p-20)); }
 
-float ulm__q8_norm(const int8_t *q, size_t stride) {
+COLD float ulm__q8_norm(const int8_t *q, size_t stride) {
     int64_t ss = 0;
     for (size_t t = 0; t < stride; t++) ss += (int32_t)q[t] * q[t];
     return norm_up(ss);
 }
 
-void ulm__q8_chunks(const float *norm, const float *scale, const float *bias, uint32_t n, float *c) {
+COLD void ulm__q8_chunks(const float *norm, const float *scale, const float *bias, uint32_t n, float *c) {
     for (uint32_t g = 0; g * (uint32_t)ULM__Q8_CHUNK < n; g++) {
         float mn = 0, ms = 0, mb = bias ? -INFINITY : 0.0f;
         for (uint32_t i = g * ULM__Q8_CHUNK; i < n && i < (g + 1) * ULM__Q8_CHUNK; i++) {
@@ -142,7 +153,7 @@ void ulm__q8_chunks(const float *norm, const float *scale, const float *bias, ui
     }
 }
 
-void ulm__q8_scan_init(ulm__q8_scan *sc, const int8_t *q, size_t stride, uint32_t n, const int16_t *x, float xs,
+COLD void ulm__q8_scan_init(ulm__q8_scan *sc, const int8_t *q, size_t stride, uint32_t n, const int16_t *x, float xs,
                        const float *scale, const float *norm, const float *bias, const float *chunk) {
     int64_t ss = 0;
     for (size_t t = 0; t < stride; t++) ss += (int32_t)x[t] * x[t];
@@ -353,6 +364,7 @@ void ulm__gram_update(float *a, const float *g, const float *y, size_t nh, float
             wasm_v128_store(row + j, v);
         }
 #endif
+        NOVEC /* the leftover entries (all of them without SIMD): kept small */
         for (; j <= i; j++) {
             float v = gr[j];
             for (size_t h = 0; h < nh; h++) v += cy[h] * y[h * f + j];

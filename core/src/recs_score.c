@@ -53,7 +53,9 @@ static void carve(const ulm_model *m, uint32_t k, size_t n_hist, void *base, lay
     size_t o_a = TAKE(f * f), o_x = TAKE(f), o_v = TAKE(f), o_hs = TAKE(k), o_hi = TAKE(k);
     size_t o_y = TAKE(f), o_y2 = TAKE(f), o_xq = TAKE(qs / 2);
     bool als = m->recs && m->recs->algo == ULM__RC_ALS;
-    size_t nb = als ? (n_hist < FOLD_BATCH ? n_hist : FOLD_BATCH) : 0, o_yh = TAKE(nb * f), o_cy = TAKE(nb);
+    size_t nb = als ? ((n_hist + 3) & ~(size_t)3) : 0; /* Woodbury pads the history to four rows */
+    nb = nb < FOLD_BATCH ? nb : FOLD_BATCH;
+    size_t o_yh = TAKE(nb * f), o_cy = TAKE(nb);
 #undef TAKE
     l->units = at;
     if (!base) return;
@@ -149,26 +151,39 @@ ulm_status ulm__recs_gram_chol(const ulm_model *m, ulm__recs *r) {
 }
 
 /* How the fold-in went (explanations depend on it). */
-enum { ALS_FAILED, ALS_FACTORED, ALS_ONE_EVENT };
+enum { ALS_FAILED, ALS_FACTORED, ALS_WOODBURY };
 
 /* ALS fold-in (Hu, Koren & Volinsky 2008, eq. 4 for one user): A = G + sum (c-1) y y^T,
- * x = A^-1 sum c y, with c = 1 + alpha * r for every history item. Returns ALS_FACTORED with A's
- * Cholesky factor in l->a for explanations; ALS_FAILED (x = 0) when A is not positive definite.
- * One event: Sherman-Morrison with G's factor from load, x = c G^-1 y / (1 + (c-1) y^T G^-1 y)
- * (two triangular solves instead of a factorisation; ALS_ONE_EVENT, l->a untouched). */
+ * x = A^-1 sum c y, with c = 1 + alpha * r for every history item.
+ * Short histories (up to f/2 rows; from two on, padded with zero rows to m, a multiple of four), with G = L L^T
+ * factored at load: Woodbury's push-through identity A^-1 Y^T = L^-T W S^-1, W = L^-1 Y^T (f x m) and
+ * S = I + (c-1) W^T W (m x m), so x = c L^-T W S^-1 1 (no f x f factorisation, no cancellation; for
+ * one event it is Sherman-Morrison). ALS_WOODBURY: W in l->a, S's factor after it.
+ * Otherwise A is built and factored: ALS_FACTORED with A's Cholesky factor in l->a, ALS_FAILED (x = 0)
+ * when A is not positive definite. */
 static int als_fold_in(const ulm_model *m, const uint32_t *h, size_t nh, const layout *l) {
     const ulm__recs *r = m->recs;
-    size_t f = r->factors;
+    size_t f = r->factors, mp = nh == 1 ? 1 : (nh + 3) & ~(size_t)3;
     float c = 1.0f + r->alpha * r->hist_weight;
-    if (nh == 1 && r->gram_chol) {
-        const float *y = item_row(r, h[0], l->y);
-        memcpy(l->x, y, f * sizeof *l->x);
-        ulm__chol_subst(r->gram_chol, l->x, f);
-        float d = 1.0f + (c - 1.0f) * ulm__dot8(y, l->x, f);
-        if (d > 0 && isfinite(d)) { /* else (c < 1): the general path decides */
-            float s = c / d;
-            for (size_t j = 0; j < f; j++) l->x[j] *= s;
-            return ALS_ONE_EVENT;
+    if (r->gram_chol && 2 * mp <= f && mp <= FOLD_BATCH) {
+        float *w = l->a, *s = w + f * mp, *z = l->y2;
+        for (size_t q = 0; q < mp; q++) { /* Y, with zero rows up to mp */
+            float *yq = l->yh + q * f;
+            const float *y = q < nh ? item_row(r, h[q], yq) : NULL;
+            if (!y) memset(yq, 0, f * sizeof *yq);
+            else if (y != yq) memcpy(yq, y, f * sizeof *yq);
+        }
+        ulm__chol_cols(r->gram_chol, f, l->yh, mp, w);
+        memset(s, 0, mp * mp * sizeof *s);
+        for (size_t q = 0; q < mp; q++) s[q * mp + q] = 1;
+        ulm__gram_update(s, s, w, f, c - 1.0f, mp, l->v);
+        if (ulm__chol_factor(s, mp) == 0) {
+            for (size_t q = 0; q < mp; q++) z[q] = 1;
+            ulm__chol_subst(s, z, mp);
+            ulm__score_f32(w, mp, f, z, NULL, l->x);
+            for (size_t i = 0; i < f; i++) l->x[i] *= c;
+            ulm__chol_bwd(r->gram_chol, l->x, f);
+            return ALS_WOODBURY;
         }
     }
     for (size_t j = 0; j < f; j++) l->x[j] = 0;
@@ -314,13 +329,21 @@ static void explain_item(const ulm_model *m, uint32_t j, const uint32_t *h, size
     const ulm__recs *r = m->recs;
     if (r->algo == ULM__RC_ALS) {
         if (als_ok == ALS_FAILED) goto done;
-        memcpy(l->v, item_row(r, j, l->y), r->factors * sizeof *l->v);
-        if (als_ok == ALS_FACTORED) ulm__chol_subst(l->a, l->v, r->factors);
+        size_t f = r->factors, mp = nh == 1 ? 1 : (nh + 3) & ~(size_t)3;
+        memcpy(l->v, item_row(r, j, l->y), f * sizeof *l->v);
+        if (als_ok == ALS_FACTORED) {
+            ulm__chol_subst(l->a, l->v, f);
+        } else { /* y_j^T A^-1 Y^T = (L^-1 y_j)^T W S^-1: every history row's at once into l->y2 */
+            ulm__chol_fwd(r->gram_chol, l->v, f);
+            for (size_t q = 0; q < mp; q++) l->y2[q] = 0;
+            for (size_t t = 0; t < f; t++)
+                for (size_t q = 0; q < mp; q++) l->y2[q] += l->a[t * mp + q] * l->v[t];
+            ulm__chol_subst(l->a + f * mp, l->y2, mp);
+        }
     }
     for (size_t q = 0; q < nh; q++) {
-        /* One event (ALS_ONE_EVENT, l->v = y_j): c y_j^T A^-1 y_h = y_j^T x, A being symmetric. */
-        float c = als_ok == ALS_ONE_EVENT ? ulm__dot8(l->v, l->x, r->factors)
-                                          : contribution(m, h[q], j, nh, l, na, nbn);
+        float c = als_ok == ALS_WOODBURY ? (1.0f + r->alpha * r->hist_weight) * l->y2[q]
+                                         : contribution(m, h[q], j, nh, l, na, nbn);
         if (!(c > 0)) continue;
         uint32_t at;
         if (n < e) {

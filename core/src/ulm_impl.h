@@ -82,5 +82,12 @@ static inline float ulm__dot8(const float *a, const float *b, size_t n) {
 int ulm__chol_factor(float *a, size_t n);
 /* Solves L L^T x = b in place with a factor from ulm__chol_factor. */
 void ulm__chol_subst(const float *a, float *b, size_t n);
+/* Its two halves: b = L^-1 b (forward), b = L^-T b (backward). */
+void ulm__chol_fwd(const float *a, float *b, size_t n);
+void ulm__chol_bwd(const float *a, float *b, size_t n);
+/* X = L^-1 Y^T for the m rows of y (m x n, row-major) into x (n x m, row-major), L from ulm__chol_factor;
+ * m is 1 (then ulm__chol_fwd itself) or a multiple of 4. Each entry's sum in a fixed order (every build
+ * gives the same bits; wasm SIMD: two rows and up to sixteen columns at a time). */
+void ulm__chol_cols(const float *l, size_t n, const float *y, size_t m, float *x);
 
 #endif

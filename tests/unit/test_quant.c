@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "quant.h"
+#include "ulm_impl.h"
 #include "ulm/ulm.h"
 #include "ulm/ulm_recommend.h"
 #include "ulm/ulm_rectrain.h"
@@ -130,6 +131,54 @@ ULM_TEST(quant_q8_fused_scan_skips_exactly) {
             }
             for (uint32_t j = 0; j < N; j++)
                 if (full[j] >= t) ASSERT_TRUE(seen[j]);
+        }
+    }
+    return 0;
+}
+
+/* ulm__chol_cols (the Woodbury fold-in's W = L^-1 Y^T, all history rows at once): for one row
+ * ulm__chol_fwd bit for bit, for more (multiples of four) each entry's sum in t order, bit for bit,
+ * and every entry against a forward substitution in double, for n odd and even. */
+ULM_TEST(quant_chol_cols_is_forward_substitution) {
+    enum { NM = 64, MM = 20 };
+    static float a[NM * NM], y[MM * NM], x[NM * MM], v[NM];
+    uint32_t s = 7;
+    const size_t ns[] = {13, NM}, ms[] = {1, 4, 8, MM};
+    for (int ni = 0; ni < 2; ni++) {
+        size_t n = ns[ni];
+        for (size_t k = 0; k < MM * n; k++) {
+            s = s * 1664525u + 1013904223u;
+            y[k] = (float)(s >> 8) / 16777216.0f - 0.5f;
+        }
+        for (size_t i = 0; i < n; i++) /* a = I + sum of the rows' outer products: SPD */
+            for (size_t j = 0; j < n; j++) {
+                double e = i == j;
+                for (size_t q = 0; q < MM; q++) e += (double)y[q * n + i] * y[q * n + j];
+                a[i * n + j] = (float)e;
+            }
+        ASSERT_EQ_INT(ulm__chol_factor(a, n), 0);
+        for (int mi = 0; mi < 4; mi++) {
+            size_t m = ms[mi];
+            ulm__chol_cols(a, n, y, m, x);
+            for (size_t q = 0; q < m; q++) {
+                double ref[NM];
+                for (size_t i = 0; i < n; i++) {
+                    double e = y[q * n + i];
+                    for (size_t t = 0; t < i; t++) e -= (double)a[i * n + t] * ref[t];
+                    ref[i] = e / a[i * n + i];
+                    float f = 0; /* the same sum in float, in t order */
+                    for (size_t t = 0; t < i; t++) f += a[i * n + t] * v[t];
+                    v[i] = (y[q * n + i] - f) / a[i * n + i];
+                }
+                if (m == 1) {
+                    for (size_t i = 0; i < n; i++) v[i] = y[i];
+                    ulm__chol_fwd(a, v, n);
+                }
+                for (size_t i = 0; i < n; i++) {
+                    ASSERT_TRUE(x[i * m + q] == v[i]);
+                    ASSERT_NEAR(x[i * m + q], ref[i], 1e-4 * (1 + fabs(ref[i])));
+                }
+            }
         }
     }
     return 0;

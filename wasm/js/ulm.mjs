@@ -405,7 +405,7 @@ class Model {
     }
     if (allow !== undefined && (allow === null || typeof allow === 'string' || typeof allow[Symbol.iterator] !== 'function'))
       throw new TypeError('ulm: allow must be an array of item ids');
-    const nowS = BigInt(now === undefined ? Math.floor(Date.now() / 1000) : toUnixSeconds(now, 'now'));
+    const nowS = now === undefined ? currentUnixSeconds() : BigInt(toUnixSeconds(now, 'now'));
     let times = null;
 
     let histPtr = 0;
@@ -420,10 +420,7 @@ class Model {
     } else {
       if (history === null || typeof history === 'string' || typeof history[Symbol.iterator] !== 'function')
         throw new TypeError('ulm: history must be an array of item ids');
-      // One buffer: lens[n] (u32), then the found indices[n] (u32), then the UTF-8 ids back to
-      // back, written straight into wasm memory (TextEncoder.encode per id costs more than the lookup).
       const ids = [];
-      let cap = 0;
       for (const id of history) {
         let str = idString(id, 'item id');
         const at = str.indexOf('@');
@@ -438,23 +435,27 @@ class Model {
         }
         if (times) times[ids.length] = when;
         ids.push(str);
-        cap += 3 * str.length;
       }
       if (times) for (let i = 0; i < ids.length; i++) times[i] ??= INT64_MAX;
       if (ids.length) {
+        // Indices from the model's id -> index map, each id looked up in wasm once (the map grows
+        // only with ids the bundle has); unknown ids stay 0xFFFFFFFF (ignored by the core), so
+        // times stay aligned.
+        const index = this.#nameTables().index;
         const n = ids.length;
-        owned = rt.alloc(8 * n + cap);
+        owned = rt.alloc(4 * n);
+        for (let i = 0; i < n; i++) {
+          let idx = index.get(ids[i]);
+          if (idx === undefined) {
+            idx = this.#find('ulm_wasm_item_find', ids[i]);
+            if (idx >= 0) index.set(ids[i], idx);
+          }
+          ids[i] = idx;
+        }
         const dv = new DataView(rt.memory());
-        const u8 = rt.u8();
-        let at = owned + 8 * n;
-        ids.forEach((str, i) => {
-          const len = writeUtf8(str, u8, at);
-          dv.setUint32(owned + 4 * i, len, true);
-          at += len;
-        });
-        histPtr = owned + 4 * n;
-        histLen = n;  // unknown ids stay as 0xFFFFFFFF (ignored by the core), so times stay aligned
-        rt.fn.ulm_wasm_items_find_all(h, owned + 8 * n, owned, n, histPtr);
+        for (let i = 0; i < n; i++) dv.setUint32(owned + 4 * i, ids[i] >>> 0, true);
+        histPtr = owned;
+        histLen = n;
       }
     }
 
@@ -498,13 +499,13 @@ class Model {
         };
         const name = this.#cached(c.name, 'ulm_wasm_item_name', idx);
         if (name) rec.name = name;  // as the native command: only items that have a name
-        const because = [];
+        let because = null;  // no array per item unless it has reasons
         for (let r = 0; r < explain; r++) {
           const j = dv.getUint32(why + 4 * (i * explain + r), true);
           if (j === 0xffffffff) break;
-          because.push(this.#cached(c.id, 'ulm_wasm_item_id', j));
+          (because ??= []).push(this.#cached(c.id, 'ulm_wasm_item_id', j));
         }
-        if (because.length) rec.because = because;  // as the native command: only when there are reasons
+        if (because) rec.because = because;  // as the native command: only when there are reasons
         res.push(rec);
       }
       return res;
@@ -878,7 +879,19 @@ class Model {
 
   // model.score()'s object from the answer block at p (the SR_* layout of wasm/shim_score.c), with the
   // keys, order and values of the JSON answer (docs/api-js.md).
-  #nameTables() { return (this.#names ??= { id: [], name: [], feat: [], offer: [], seg: [] }); }
+  // The item tables are filled up front with undefined: filled at scattered indices, an empty array
+  // falls back to slow dictionary elements (and a Map lookup costs about as much). index: item id ->
+  // index (recommend's history), only for ids the bundle has.
+  #nameTables() {
+    if (!this.#names) {
+      const n = this.itemCount;
+      this.#names = {
+        id: new Array(n).fill(undefined), name: new Array(n).fill(undefined), feat: [], offer: [], seg: [],
+        index: new Map(),
+      };
+    }
+    return this.#names;
+  }
 
   #scoreAnswer(p) {
     const rt = this.#rt;
@@ -1042,6 +1055,14 @@ class Model {
 const CHURN_TYPES = { view: 0, cart: 1, purchase: 2, return: 3 };
 
 // Unix seconds (a whole number) of a Date, an ISO-8601 string or a number of seconds.
+// The current time in Unix seconds as a BigInt, made anew only when the second changes.
+let nowSeconds = NaN, nowBig = 0n;
+function currentUnixSeconds() {
+  const t = Math.floor(Date.now() / 1000);
+  if (t !== nowSeconds) nowBig = BigInt((nowSeconds = t));
+  return nowBig;
+}
+
 function toUnixSeconds(t, what) {
   let ms;
   if (t instanceof Date) ms = t.getTime();
