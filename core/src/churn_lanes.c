@@ -2,7 +2,7 @@
  * run time). A row's slot values (numeric bins, category codes) sit in up to four 16-byte tables. Per group of
  * 32 trees and per level, byte blends pick each tree's node on its path from the level's node rows (one
  * blend per node above the level), a byte shuffle reads the node's slot value, and three byte operations
- * test it. Measured on the MLC churn model (300 trees, depth 6): 0.75-0.85 us per row against 1.03 for the
+ * test it. Measured on the MLC churn model (300 trees, depth 6): 0.71-0.73 us per row against 1.00-1.04 for the
  * comparison form's sixteen-way descent, results bit for bit the same. The wasm builds keep the comparison
  * form: with 16 lanes and a 3-instruction v128.bitselect (V8 has no byte blend outside relaxed SIMD) this
  * form measured no faster there, for 1.6 KB more gzipped. Layout: see churn_impl.h (lane_nodes); built by
@@ -21,6 +21,11 @@ typedef __m256i vec;
 #define V_STORE(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), v)
 #define V_SPLAT(b) _mm256_set1_epi8((char)(b))
 #define V_SEL(m, a, b) _mm256_blendv_epi8(b, a, m) /* m ? a : b, m all-ones or zero per byte */
+#if defined(__clang__)
+#define LANES_UNROLL _Pragma("clang loop unroll(full)")
+#else
+#define LANES_UNROLL _Pragma("GCC unroll 32")
+#endif
 
 uint32_t ulm__churn_lanes_width(void) {
     __builtin_cpu_init();
@@ -108,14 +113,19 @@ static inline __attribute__((always_inline)) LANES_TARGET float lanes_trees(cons
             vec v = _mm256_shuffle_epi8(tb[0], slot); /* pshufb reads an index's low 4 bits */
             for (uint32_t t = 1; t < T; t++) /* table t for the slots from 16t */
                 v = V_SEL(_mm256_cmpgt_epi8(slot, V_SPLAT(16 * t - 1)), _mm256_shuffle_epi8(tb[t], slot), v);
-            vec cat = _mm256_cmpgt_epi8(a, V_SPLAT(63));
-            vec over = _mm256_or_si256(_mm256_subs_epu8(v, b), _mm256_and_si256(cat, _mm256_subs_epu8(b, v)));
+            vec cat = _mm256_cmpgt_epi8(a, V_SPLAT(63)); /* zero exactly when the row goes left: */
+            vec over = V_SEL(cat, _mm256_xor_si256(v, b), _mm256_subs_epu8(v, b)); /* v != code, v > k */
             left[d] = _mm256_cmpeq_epi8(over, V_SPLAT(0));
             path = _mm256_or_si256(path, _mm256_andnot_si256(left[d], V_SPLAT(1u << (D - 1 - d))));
         }
         V_STORE(p[g & 1], path);
         const uint8_t *q = p[(g & 1) ^ 1];
-        for (uint32_t k = 0; k < prev; k++, lk += ni + 1) s += lk[q[k]];
+        if (prev == LANES) { /* unrolled: a byte load and an addition per tree (a loop spent six instructions) */
+            LANES_UNROLL for (uint32_t k = 0; k < LANES; k++) s += lk[k * (ni + 1) + q[k]];
+            lk += LANES * (ni + 1);
+        } else {
+            for (uint32_t k = 0; k < prev; k++, lk += ni + 1) s += lk[q[k]];
+        }
         prev = m->n_trees - g * LANES < LANES ? m->n_trees - g * LANES : LANES;
     }
     const uint8_t *q = p[((m->n_trees - 1) / LANES) & 1];
