@@ -1054,7 +1054,6 @@ class Model {
 
 const CHURN_TYPES = { view: 0, cart: 1, purchase: 2, return: 3 };
 
-// Unix seconds (a whole number) of a Date, an ISO-8601 string or a number of seconds.
 // The current time in Unix seconds as a BigInt, made anew only when the second changes.
 let nowSeconds = NaN, nowBig = 0n;
 function currentUnixSeconds() {
@@ -1063,6 +1062,7 @@ function currentUnixSeconds() {
   return nowBig;
 }
 
+// Unix seconds (a whole number) of a Date, an ISO-8601 string or a number of seconds.
 function toUnixSeconds(t, what) {
   let ms;
   if (t instanceof Date) ms = t.getTime();
