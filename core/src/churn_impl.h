@@ -73,11 +73,11 @@ struct ulm_churn {
     uint16_t *fast16; /* n_trees * (2^fast_depth - 1), NULL when not built */
     uint32_t n_cmp, n_cat_blocks;
     uint32_t *cmp_start;            /* bin_class[16] + 1 */
-    uint32_t *cat_feat, *cat_start; /* n_cat_blocks, n_cat_blocks + 1 */
+    uint32_t *cat_feat, *cat_start; /* n_cat_blocks (also when the comparisons do not fit), n_cat_blocks + 1 */
     float *cmp_thr;                 /* cat_start[n_cat_blocks] */
     /* the lane form of the complete trees (churn_lanes.c; NULL when not built): trees in groups of W = ULM__LANES
      * byte lanes, one lane per tree. A row's slots are the used numeric features' bins (plan order) then the
-     * codes of the lane_cat_feat features, in lane_tables 16-byte tables. Per group and node (breadth-first),
+     * codes of the cat_feat features, in lane_tables 16-byte tables. Per group and node (breadth-first),
      * two rows of W bytes: a, the node's slot (| 64 for a category test), and b, its bin k (left when the
      * slot value is <= k; padding nodes: slot 0, k 255) or category code (left when equal). */
     uint8_t *lane_nodes;
@@ -85,8 +85,7 @@ struct ulm_churn {
      * past the last), then the thresholds padded with +inf to 16 (n / 16 + 1) */
     float *lane_thr;
     uint32_t *lane_thr_off;
-    uint32_t *lane_cat_feat;
-    uint32_t n_lane_cats, lane_tables;
+    uint32_t lane_tables;
     /* calibration of the margin */
     uint32_t calib;
     float platt_a, platt_b; /* p = 1 / (1 + exp(-(a * margin + b))) */

@@ -55,8 +55,8 @@ static LANES_TARGET bool slot_row(const ulm_churn *m, const float *x, uint8_t *t
         uint32_t block = count16(t, v);
         tab[e] = (uint8_t)(16 * block + count16(t + 16 + 16 * block, v));
     }
-    for (uint32_t c = 0, s = m->bin_class[16]; c < m->n_lane_cats; c++, s++) {
-        uint32_t f = m->lane_cat_feat[c];
+    for (uint32_t c = 0, s = m->bin_class[16]; c < m->n_cat_blocks; c++, s++) {
+        uint32_t f = m->cat_feat[c];
         float v = x[f];
         if (!(v >= 0.0f && v < (float)m->n_cats[f])) return false;
         tab[s] = (uint8_t)(uint32_t)v;
@@ -93,7 +93,7 @@ static inline __attribute__((always_inline)) LANES_TARGET vec pick(const uint8_t
 
 /* Adds the leaves of every tree (depth D, T slot tables tb) to the base margin: per lane group and level, the
  * node on each tree's path (its two rows picked by pick()), the slot's value from the tables and the node's
- * test (left: v <= k, or v == code for a category test: both differences zero in unsigned saturating bytes).
+ * test (left: v <= k, zero saturating difference v - k; or v == code for a category test, zero v xor code).
  * Leaves are added in tree order, as every other form does, one group behind the vector work: added right
  * after the group's own store, the byte loads waited on it (and, in one loop with the leaf loads folded into
  * the additions, the sum ran at half speed). */

@@ -8,14 +8,11 @@
 
 #if ULM__LANES
 ulm_status ulm__churn_lanes_build(ulm_churn *m) {
-    uint32_t W = ulm__churn_lanes_width(), nf = m->n_features, np = m->n_ext - nf, D = m->fast_depth;
-    uint32_t n_num = m->bin_class[16], n_cat = 0;
+    uint32_t W = ulm__churn_lanes_width(), nf = m->n_features, D = m->fast_depth;
+    uint32_t n_num = m->bin_class[16], n_cat = m->n_cat_blocks;
     if (!W || !D || D > ULM__LANES_DEPTH || m->bin_class[8] != n_num) return ULM_OK;
-    for (uint32_t q = 0; q < np; q++) /* the categorical features some split tests (ext_pair is sorted) */
-        if (q == 0 || m->ext_pair[q] >> 16 != m->ext_pair[q - 1] >> 16) {
-            if (m->n_cats[m->ext_pair[q] >> 16] > 256) return ULM_OK;
-            n_cat++;
-        }
+    for (uint32_t c = 0; c < n_cat; c++) /* the categorical features some split tests: codes fit a byte */
+        if (m->n_cats[m->cat_feat[c]] > 256) return ULM_OK;
     uint32_t S = n_num + n_cat, T = S ? (S + 15) / 16 : 1, ni = (1u << D) - 1, groups = (m->n_trees + W - 1) / W;
     if (S > 64) return ULM_OK;
     uint32_t n_thr = 0;
@@ -26,9 +23,8 @@ ulm_status ulm__churn_lanes_build(ulm_churn *m) {
     m->lane_thr_off = ulm__alloc(m->alloc, ((size_t)n_num + 1) * sizeof *m->lane_thr_off);
     m->lane_thr = ulm__alloc(m->alloc, ((size_t)n_thr + 1) * sizeof *m->lane_thr);
     uint32_t *slot = ulm__alloc(m->alloc, ((size_t)nf + 1) * sizeof *slot); /* feature -> its slot */
-    m->lane_cat_feat = ulm__alloc(m->alloc, ((size_t)n_cat + 1) * sizeof *m->lane_cat_feat);
     m->lane_nodes = ulm__alloc(m->alloc, (size_t)groups * ni * 2 * W);
-    if (!slot || !m->lane_cat_feat || !m->lane_nodes || !m->lane_thr_off || !m->lane_thr) {
+    if (!slot || !m->lane_nodes || !m->lane_thr_off || !m->lane_thr) {
         ulm__free(m->alloc, slot, 0);
         return ULM_ERR_NOMEM; /* the others are freed with the model */
     }
@@ -41,12 +37,7 @@ ulm_status ulm__churn_lanes_build(ulm_churn *m) {
         for (uint32_t k = 0; k < padded; k++) m->lane_thr[o + 16 + k] = k < n ? t[k] : INFINITY;
         o += 16 + padded;
     }
-    for (uint32_t q = 0, c = 0; q < np; q++)
-        if (q == 0 || m->ext_pair[q] >> 16 != m->ext_pair[q - 1] >> 16) {
-            m->lane_cat_feat[c] = m->ext_pair[q] >> 16;
-            slot[m->lane_cat_feat[c]] = n_num + c;
-            c++;
-        }
+    for (uint32_t c = 0; c < n_cat; c++) slot[m->cat_feat[c]] = n_num + c;
     for (uint32_t g = 0; g < groups; g++)
         for (uint32_t i = 0; i < ni; i++) {
             uint8_t *nd = m->lane_nodes + ((size_t)g * ni + i) * 2 * W;
@@ -61,7 +52,6 @@ ulm_status ulm__churn_lanes_build(ulm_churn *m) {
             }
         }
     ulm__free(m->alloc, slot, 0);
-    m->n_lane_cats = n_cat;
     m->lane_tables = T;
     return ULM_OK;
 }

@@ -169,14 +169,12 @@ static void drop_fast(ulm_churn *m) {
     ulm__free(m->alloc, m->cat_start, 0);
     ulm__free(m->alloc, m->cmp_thr, 0);
     ulm__free(m->alloc, m->lane_nodes, 0);
-    ulm__free(m->alloc, m->lane_cat_feat, 0);
     ulm__free(m->alloc, m->lane_thr, 0);
     ulm__free(m->alloc, m->lane_thr_off, 0);
     m->lane_thr = NULL;
     m->lane_thr_off = NULL;
     m->lane_nodes = NULL;
-    m->lane_cat_feat = NULL;
-    m->n_lane_cats = m->lane_tables = 0;
+    m->lane_tables = 0;
     m->cmp_start = m->cat_feat = m->cat_start = NULL;
     m->cmp_thr = NULL;
     m->n_cat_blocks = 0;
@@ -233,25 +231,38 @@ uint32_t ulm__churn_pack_split(const ulm_churn *m, const ulm__tnode *n) {
     return f << 16 | (bin_of(t, m->bin_off[f + 1] - m->bin_off[f], n->u.thr) - 1); /* thr is t[k] */
 }
 
+/* The categorical features with one-category splits (cat_feat, n_cat_blocks), in ext_pair's order: the
+ * comparison form's category blocks and the lane form's category slots, one per feature. */
+static ulm_status list_cat_features(ulm_churn *m) {
+    uint32_t np = m->n_ext - m->n_features, nb = 0;
+    for (uint32_t q = 0; q < np; q++) nb += q == 0 || m->ext_pair[q] >> 16 != m->ext_pair[q - 1] >> 16;
+    m->cat_feat = ulm__alloc(m->alloc, ((size_t)nb + 1) * sizeof *m->cat_feat);
+    if (!m->cat_feat) return ULM_ERR_NOMEM;
+    for (uint32_t q = 0, b = 0; q < np; q++)
+        if (q == 0 || m->ext_pair[q] >> 16 != m->ext_pair[q - 1] >> 16) m->cat_feat[b++] = m->ext_pair[q] >> 16;
+    m->n_cat_blocks = nb;
+    return ULM_OK;
+}
+
 /* The comparison form (fast16, cmp_start, cmp_thr) of the complete trees, when the row's comparisons fit
  * ULM__CMP_MAX: each used feature's thresholds padded with +inf to a multiple of ULM__CMP_LANES. */
 static ulm_status build_cmp(ulm_churn *m) {
-    uint32_t nf = m->n_features, ne = m->bin_class[16], np = m->n_ext - nf, P = 0, Q, nb = 0, L = ULM__CMP_LANES;
+    uint32_t nf = m->n_features, ne = m->bin_class[16], np = m->n_ext - nf, P = 0, Q, nb = m->n_cat_blocks;
+    uint32_t L = ULM__CMP_LANES;
     for (uint32_t e = 0; e < ne; e++) P += (m->bin_off[m->plan_feat[e] + 1] - m->bin_off[m->plan_feat[e]] + L - 1) / L * L;
     Q = P;
-    for (uint32_t p = 0, q; p < np; p = q, nb++) { /* the pairs of one feature are adjacent (ext_pair is sorted) */
+    for (uint32_t p = 0, q; p < np; p = q) { /* the pairs of one feature are adjacent (ext_pair is sorted) */
         for (q = p; q < np && m->ext_pair[q] >> 16 == m->ext_pair[p] >> 16; q++) {}
         Q += (q - p + L - 1) / L * L;
     }
     uint32_t n_cmp = Q + 1;
     if (n_cmp > ULM__CMP_MAX) return ULM_OK;
     m->cmp_start = ulm__alloc(m->alloc, ((size_t)ne + 1) * sizeof *m->cmp_start);
-    m->cat_feat = ulm__alloc(m->alloc, ((size_t)nb + 1) * sizeof *m->cat_feat);
     m->cat_start = ulm__alloc(m->alloc, ((size_t)nb + 1) * sizeof *m->cat_start);
     m->cmp_thr = ulm__alloc(m->alloc, ((size_t)Q + 1) * sizeof *m->cmp_thr);
     uint32_t *base = ulm__alloc(m->alloc, ((size_t)nf + np + 1) * sizeof *base); /* extended feature -> its first compare */
     m->fast16 = ulm__alloc(m->alloc, (size_t)m->n_trees * ((1u << m->fast_depth) - 1) * sizeof *m->fast16);
-    if (!m->cmp_start || !m->cat_feat || !m->cat_start || !m->cmp_thr || !base || !m->fast16) {
+    if (!m->cmp_start || !m->cat_start || !m->cmp_thr || !base || !m->fast16) {
         ulm__free(m->alloc, base, 0);
         return ULM_ERR_NOMEM; /* the others are freed with the model */
     }
@@ -268,8 +279,7 @@ static ulm_status build_cmp(ulm_churn *m) {
             m->cmp_thr[g + (q - p)] = (float)(m->ext_pair[q] & 0xFFFF);
         }
         for (uint32_t k = q - p; k < (q - p + L - 1) / L * L; k++) m->cmp_thr[g + k] = -1.0f;
-        m->cat_feat[b] = m->ext_pair[p] >> 16;
-        m->cat_start[b] = g;
+        m->cat_start[b] = g; /* feature cat_feat[b]: the same grouping as list_cat_features */
         g += (q - p + L - 1) / L * L;
     }
     m->cat_start[nb] = Q;
@@ -278,7 +288,6 @@ static ulm_status build_cmp(ulm_churn *m) {
         m->fast16[i] = (uint16_t)(k == 0xFFFF ? n_cmp - 1 : j < nf ? base[j] + k : base[j]);
     }
     ulm__free(m->alloc, base, 0);
-    m->n_cat_blocks = nb;
     m->n_cmp = n_cmp;
     return ULM_OK;
 }
@@ -317,7 +326,8 @@ ulm_status ulm__churn_fill_fast(ulm_churn *m) {
     for (uint32_t t = 0; t < m->n_trees; t++)
         fill_fast(m, m->fast_nodes + (size_t)t * ni, m->fast_leaves + (size_t)t * (ni + 1), D, 0, 0, m->roots[t], 0);
     m->fast_depth = D;
-    ulm_status st = build_cmp(m);
+    ulm_status st = list_cat_features(m);
+    if (st == ULM_OK) st = build_cmp(m);
     return st == ULM_OK ? ulm__churn_lanes_build(m) : st;
 }
 

@@ -81,8 +81,8 @@ static int lanes_agree(const ulm_churn *m, const lane_table *t) {
             bool refuse = false; /* what the lanes must refuse: a NaN or an unknown code some split reads */
             for (uint32_t g = 0; g < t->nf; g++)
                 if (m->bin_off[g + 1] > m->bin_off[g] && x[g] != x[g]) refuse = true;
-            for (uint32_t c = 0; m->lane_nodes && c < m->n_lane_cats; c++) {
-                uint32_t g = m->lane_cat_feat[c];
+            for (uint32_t c = 0; m->lane_nodes && c < m->n_cat_blocks; c++) {
+                uint32_t g = m->cat_feat[c];
                 if (!(x[g] >= 0 && x[g] < (float)t->n_cats[g])) refuse = true;
             }
             if (memcmp(&one, &want, sizeof one) != 0) bad = 1;
@@ -103,8 +103,8 @@ ULM_TEST(churn_lanes_match_walk_at_every_depth) {
         bool want = ulm__churn_lanes_width() != 0 && m->fast_depth <= ULM__LANES_DEPTH;
         ASSERT_TRUE((m->lane_nodes != NULL) == want);
         if (want) { /* with category pairs once the trees are deep enough to split on the code */
-            ASSERT_TRUE(m->lane_tables == 1 && m->n_lane_cats <= 1 && (depth < 3 || m->n_lane_cats == 1));
-            ASSERT_TRUE(m->n_lane_cats == 0 || m->lane_cat_feat[0] == 6);
+            ASSERT_TRUE(m->lane_tables == 1 && m->n_cat_blocks <= 1 && (depth < 3 || m->n_cat_blocks == 1));
+            ASSERT_TRUE(m->n_cat_blocks == 0 || m->cat_feat[0] == 6);
         }
         ASSERT_EQ_INT(lanes_agree(m, &t), 0);
         ulm_churn_free(m);
@@ -121,7 +121,7 @@ ULM_TEST(churn_lanes_match_walk_for_one_to_four_tables) {
         ulm_churn *m = lane_fit(&t, 60, 6);
         ASSERT_TRUE(m != NULL);
         if (m->lane_nodes) {
-            uint32_t slots = m->bin_class[16] + m->n_lane_cats;
+            uint32_t slots = m->bin_class[16] + m->n_cat_blocks;
             ASSERT_EQ_INT(m->lane_tables, (slots + 15) / 16);
             ASSERT_TRUE(slots > 16 * i); /* the features really reach the i-th table */
         } else {
